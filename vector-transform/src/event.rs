@@ -1,0 +1,209 @@
+//! The normalized event: one row of the `events` table, as Rust sees it.
+//!
+//! VRL produces a `vrl::value::Value`; [`NormalizedEvent::from_vrl`] validates it into this struct
+//! (unknown fields are refused, so a mapping cannot invent columns), and [`crate::batch`] turns a slice
+//! of them into an Arrow batch of [`crate::schema::events_schema`]. NDJSON output is this struct's serde
+//! form, so what Vector sends to `mdm-audit serve` and what `normalize` prints are the same shape.
+
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use serde::{Deserialize, Serialize};
+use vrl::value::Value;
+
+/// One old -> new value pair of a change. Secret values are replaced by `[REDACTED]` and flagged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Change {
+    /// Property path as the vendor names it (`Settings.passwordRequired`, `Target.GroupId`).
+    pub path: String,
+    /// Value before the change, as a string; null when the vendor gives none.
+    pub old: Option<String>,
+    /// Value after the change, as a string; null when the vendor gives none.
+    pub new: Option<String>,
+    /// True when the values were removed because the property holds a secret.
+    #[serde(default)]
+    pub redacted: bool,
+}
+
+/// A normalized, risk-tagged MDM event (see `vrl-mappings/README.md` for each field's vocabulary).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct NormalizedEvent {
+    pub event_uid: String,
+    #[serde(with = "micros")]
+    pub time: DateTime<Utc>,
+    #[serde(default, with = "opt_micros", skip_serializing_if = "Option::is_none")]
+    pub ingest_time: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub tenant: Option<String>,
+    #[serde(default)]
+    pub correlation_id: Option<String>,
+    pub vendor: String,
+    pub product: String,
+    pub feed: String,
+    pub native_action: String,
+    pub ocsf_class_uid: i32,
+    pub ocsf_activity_id: i32,
+    pub category: String,
+    pub action: String,
+    pub outcome: String,
+    #[serde(default)]
+    pub actor_kind: Option<String>,
+    #[serde(default)]
+    pub actor_id: Option<String>,
+    #[serde(default)]
+    pub actor_name: Option<String>,
+    #[serde(default)]
+    pub actor_upn: Option<String>,
+    #[serde(default)]
+    pub actor_ip: Option<String>,
+    #[serde(default)]
+    pub actor_app: Option<String>,
+    #[serde(default)]
+    pub actor_is_delegated: Option<bool>,
+    #[serde(default)]
+    pub actor_partner_tenant: Option<String>,
+    #[serde(default)]
+    pub actor_person: Option<String>,
+    #[serde(default)]
+    pub actor_department: Option<String>,
+    #[serde(default)]
+    pub target_type: Option<String>,
+    #[serde(default)]
+    pub target_id: Option<String>,
+    #[serde(default)]
+    pub target_name: Option<String>,
+    #[serde(default)]
+    pub changes: Vec<Change>,
+    #[serde(default)]
+    pub device_id: Option<String>,
+    #[serde(default)]
+    pub device_serial: Option<String>,
+    #[serde(default)]
+    pub device_name: Option<String>,
+    #[serde(default)]
+    pub device_platform: Option<String>,
+    #[serde(default)]
+    pub device_os: Option<String>,
+    #[serde(default)]
+    pub device_user: Option<String>,
+    #[serde(default)]
+    pub asset_tag: Option<String>,
+    #[serde(default)]
+    pub device_department: Option<String>,
+    #[serde(default)]
+    pub risk_tags: Vec<String>,
+    #[serde(default)]
+    pub risk_score: i32,
+    #[serde(default = "default_risk_level")]
+    pub risk_level: String,
+    #[serde(default)]
+    pub risk_reasons: Vec<String>,
+    #[serde(default)]
+    pub controls: Vec<String>,
+    #[serde(default)]
+    pub episode_id: Option<String>,
+    #[serde(default)]
+    pub episode_kind: Option<String>,
+    pub message: String,
+    pub raw: String,
+    #[serde(default)]
+    pub chain_seq: Option<i64>,
+    #[serde(default)]
+    pub prev_hash: Option<String>,
+    #[serde(default)]
+    pub hash: Option<String>,
+}
+
+fn default_risk_level() -> String {
+    "none".to_owned()
+}
+
+/// Truncates to microseconds, the precision of the `time` column.
+pub fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    let nanos = t.nanosecond();
+    t.with_nanosecond(nanos - nanos % 1_000).unwrap_or(t)
+}
+
+/// Formats a time as the NDJSON output shows it: RFC 3339, UTC `Z`, 0/3/6 fraction digits.
+pub fn format_time(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+mod micros {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_time(t))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        let s = String::deserialize(d)?;
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| super::to_micros(t.with_timezone(&Utc)))
+            .map_err(|e| serde::de::Error::custom(format!("invalid RFC 3339 time {s:?}: {e}")))
+    }
+}
+
+mod opt_micros {
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::format_time(t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let s = Option::<String>::deserialize(d)?;
+        s.map(|s| {
+            DateTime::parse_from_rfc3339(&s)
+                .map(|t| super::to_micros(t.with_timezone(&Utc)))
+                .map_err(|e| serde::de::Error::custom(format!("invalid RFC 3339 time {s:?}: {e}")))
+        })
+        .transpose()
+    }
+}
+
+impl NormalizedEvent {
+    /// Validates a VRL result into an event. The error names the offending field, for the dead-letter reason.
+    pub fn from_vrl(value: Value) -> Result<Self, String> {
+        let json = vrl_to_json(value)?;
+        serde_json::from_value(json)
+            .map_err(|e| format!("mapping result is not a valid event: {e}"))
+    }
+}
+
+/// Converts a VRL value to JSON; timestamps become RFC 3339 strings truncated to microseconds.
+pub fn vrl_to_json(value: Value) -> Result<serde_json::Value, String> {
+    Ok(match value {
+        Value::Timestamp(t) => serde_json::Value::String(format_time(&to_micros(t))),
+        Value::Object(map) => serde_json::Value::Object(
+            map.into_iter()
+                .map(|(k, v)| Ok((k.into(), vrl_to_json(v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
+        Value::Array(items) => serde_json::Value::Array(
+            items
+                .into_iter()
+                .map(vrl_to_json)
+                .collect::<Result<_, String>>()?,
+        ),
+        Value::Bytes(b) => serde_json::Value::String(String::from_utf8_lossy(&b).into_owned()),
+        Value::Integer(i) => serde_json::Value::from(i),
+        Value::Float(f) => serde_json::Number::from_f64(f.into_inner())
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| "mapping result holds a non-finite number".to_owned())?,
+        Value::Boolean(b) => serde_json::Value::Bool(b),
+        Value::Null => serde_json::Value::Null,
+        Value::Regex(r) => serde_json::Value::String(r.to_string()),
+    })
+}

@@ -1,0 +1,16 @@
+//! Stateless normalization (Vector's `FunctionTransform` role): one raw record in, one normalized
+//! event or one dead letter out, by the VRL programs in `vrl-mappings/`.
+
+mod config;
+mod framing;
+mod mappings;
+mod redact;
+mod runner;
+mod sniff;
+
+pub use config::NormalizeConfig;
+pub use framing::{Frame, Framer, MAX_RECORD_BYTES};
+pub use mappings::{MappingSet, Source};
+pub use redact::redact_secrets;
+pub use runner::{Normalized, Normalizer};
+pub use sniff::sniff;

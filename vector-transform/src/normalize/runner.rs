@@ -1,0 +1,146 @@
+//! Runs the VRL programs: the same text Vector compiles, through the same `vrl` crate.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use vrl::compiler::runtime::Runtime;
+use vrl::compiler::state::RuntimeState;
+use vrl::compiler::{Program, TargetValue, TimeZone, compile};
+use vrl::diagnostic::Formatter;
+use vrl::value::{Secrets, Value};
+
+use super::{MappingSet, NormalizeConfig, Source};
+use crate::TransformError;
+use crate::event::{NormalizedEvent, to_micros};
+use crate::internal_events::{MappingAborted, MappingRejected};
+
+/// A normalized event and the mapping file that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalized {
+    /// The event.
+    pub event: NormalizedEvent,
+    /// `<folder>/<mapping>` of the source file that handled the record.
+    pub mapping: String,
+}
+
+/// Compiled programs for every source, and a reusable VRL runtime.
+pub struct Normalizer {
+    programs: Vec<Program>,
+    timezone: TimeZone,
+    runtime: Runtime,
+    now: fn() -> DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Normalizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Normalizer")
+            .field("timezone", &self.timezone)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Normalizer {
+    /// Compiles the program of every source from `mappings`.
+    pub fn new(mappings: &MappingSet, config: &NormalizeConfig) -> Result<Self, TransformError> {
+        let timezone = parse_timezone(&config.timezone)?;
+        let functions = vrl::stdlib::all();
+        let mut programs = Vec::with_capacity(Source::ALL.len());
+        for source in Source::ALL {
+            let text = mappings.program_source(source);
+            let result =
+                compile(&text, &functions).map_err(|diags| TransformError::VrlCompile {
+                    source_name: source.name().to_owned(),
+                    diagnostics: format!(
+                        "{}\nline numbers above count through the concatenated files:\n{}",
+                        Formatter::new(&text, diags),
+                        line_table(mappings, source)
+                    ),
+                })?;
+            programs.push(result.program);
+        }
+        Ok(Self {
+            programs,
+            timezone,
+            runtime: Runtime::new(RuntimeState::default()),
+            now: Utc::now,
+        })
+    }
+
+    /// Builds a normalizer from a config: the mappings directory if one is set, else the embedded files.
+    pub fn from_config(config: &NormalizeConfig) -> Result<Self, TransformError> {
+        let mappings = match &config.mappings_dir {
+            Some(dir) => MappingSet::from_dir(dir)?,
+            None => MappingSet::embedded(),
+        };
+        Self::new(&mappings, config)
+    }
+
+    /// Replaces the clock used for `ingest_time` (tests).
+    pub fn with_clock(mut self, now: fn() -> DateTime<Utc>) -> Self {
+        self.now = now;
+        self
+    }
+
+    /// Normalizes one raw record with `source`'s program. The error is the dead-letter reason.
+    pub fn normalize(&mut self, source: Source, record: &str) -> Result<Normalized, String> {
+        let mut event = BTreeMap::new();
+        event.insert("message".into(), Value::from(record));
+        self.run(source, Value::Object(event))
+    }
+
+    /// Normalizes an event that is already a VRL value (e.g. a decoded JSON object).
+    pub fn run(&mut self, source: Source, value: Value) -> Result<Normalized, String> {
+        let mut target = TargetValue {
+            value,
+            metadata: Value::Object(BTreeMap::new()),
+            secrets: Secrets::default(),
+        };
+        let program = &self.programs[source.index()];
+        let result = self.runtime.resolve(&mut target, program, &self.timezone);
+        self.runtime.clear();
+        if let Err(terminate) = result {
+            let reason = terminate.to_string();
+            MappingAborted {
+                source,
+                reason: &reason,
+            }
+            .emit();
+            return Err(reason);
+        }
+        let mapping = target
+            .metadata
+            .as_object()
+            .and_then(|m| m.get("mdm_mapping"))
+            .map(|v| v.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut event = NormalizedEvent::from_vrl(target.value).map_err(|reason| {
+            let reason = format!("{mapping}: {reason}");
+            MappingRejected {
+                source,
+                reason: &reason,
+            }
+            .emit();
+            reason
+        })?;
+        event.ingest_time = Some(to_micros((self.now)()));
+        Ok(Normalized { event, mapping })
+    }
+}
+
+/// "first-last  path" for each file of the program, to find a diagnostic's file.
+fn line_table(mappings: &MappingSet, source: Source) -> String {
+    let mut out = String::new();
+    let mut first = 1;
+    for path in mappings.program_files(source) {
+        let content = mappings.get(path).unwrap_or_default();
+        let lines = content.lines().count().max(1);
+        out.push_str(&format!("  {first:>5}-{:<5} {path}\n", first + lines - 1));
+        first += lines;
+    }
+    out
+}
+
+/// Parses a TZ database name (or `local`) as Vector's `timezone` option does.
+pub fn parse_timezone(name: &str) -> Result<TimeZone, TransformError> {
+    TimeZone::parse(name).ok_or_else(|| TransformError::TimeZone(name.to_owned()))
+}
