@@ -208,13 +208,11 @@ impl Harness {
         }
         let normalized = result.map_err(|reason| vec![format!("  dead-lettered: {reason}")])?;
         let mut problems = Vec::new();
-        if let Some(mapping) = &case.mapping {
-            if &normalized.mapping != mapping {
-                problems.push(format!(
-                    "  handled by {}, expected {mapping}",
-                    normalized.mapping
-                ));
-            }
+        if let Some(mapping) = case.mapping.as_ref().filter(|m| **m != normalized.mapping) {
+            problems.push(format!(
+                "  handled by {}, expected {mapping}",
+                normalized.mapping
+            ));
         }
         let actual = serde_json::to_value(&normalized.event).expect("event serializes");
         let (Some(e), Some(a)) = (expected.as_object(), actual.as_object()) else {

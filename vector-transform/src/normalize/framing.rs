@@ -18,7 +18,12 @@ pub struct Frame {
     pub line: usize,
     /// Set when the bytes cannot be a record (too long, not UTF-8); `text` then holds what was read.
     pub error: Option<String>,
+    /// The original bytes when they are not valid UTF-8 (`text` is then a lossy copy).
+    pub bytes: Option<Vec<u8>>,
 }
+
+/// A line read: its text (lossy if not UTF-8) and, when it is not UTF-8, (reason, original bytes).
+type Line = (String, Option<(String, Vec<u8>)>);
 
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum Kind {
@@ -52,7 +57,7 @@ impl<R: BufRead> Framer<R> {
         }
     }
 
-    fn read_line(&mut self) -> std::io::Result<Option<(String, Option<String>)>> {
+    fn read_line(&mut self) -> std::io::Result<Option<Line>> {
         let mut buf = Vec::new();
         let n = self.reader.read_until(b'\n', &mut buf)?;
         if n == 0 {
@@ -69,7 +74,10 @@ impl<R: BufRead> Framer<R> {
                 let lossy = String::from_utf8_lossy(e.as_bytes()).into_owned();
                 (
                     lossy,
-                    Some(format!("line {} is not valid UTF-8", self.line_no)),
+                    Some((
+                        format!("line {} is not valid UTF-8", self.line_no),
+                        e.into_bytes(),
+                    )),
                 )
             }
         }))
@@ -93,22 +101,25 @@ impl<R: BufRead> Framer<R> {
     }
 
     fn emit(&mut self, text: String, line: usize) {
-        if Self::kind_of(&text) == Kind::Json {
-            if let Some(parts) = split_envelope(&text) {
-                for part in parts {
-                    self.queue.push_back(Frame {
-                        text: part,
-                        line,
-                        error: None,
-                    });
-                }
-                return;
+        if let Some(parts) = (Self::kind_of(&text) == Kind::Json)
+            .then(|| split_envelope(&text))
+            .flatten()
+        {
+            for part in parts {
+                self.queue.push_back(Frame {
+                    text: part,
+                    line,
+                    error: None,
+                    bytes: None,
+                });
             }
+            return;
         }
         self.queue.push_back(Frame {
             text,
             line,
             error: None,
+            bytes: None,
         });
     }
 
@@ -122,6 +133,7 @@ impl<R: BufRead> Framer<R> {
                     text,
                     line,
                     error: None,
+                    bytes: None,
                 }));
             }
             let Some((line, bad)) = self.read_line()? else {
@@ -138,6 +150,7 @@ impl<R: BufRead> Framer<R> {
                             text,
                             line: start,
                             error,
+                            bytes: None,
                         }));
                     }
                     self.emit(text, start);
@@ -145,7 +158,7 @@ impl<R: BufRead> Framer<R> {
                 continue;
             };
             let line_no = self.line_no;
-            if let Some(reason) = bad {
+            if let Some((reason, bytes)) = bad {
                 if let Some((text, start)) = self.pending.take() {
                     self.emit(text, start);
                 }
@@ -153,6 +166,7 @@ impl<R: BufRead> Framer<R> {
                     text: line,
                     line: line_no,
                     error: Some(reason),
+                    bytes: Some(bytes),
                 });
                 continue;
             }
@@ -182,11 +196,12 @@ impl<R: BufRead> Framer<R> {
                     text.push_str(&line);
                     if text.len() > MAX_RECORD_BYTES {
                         self.queue.push_back(Frame {
-                            text: text[..MAX_RECORD_BYTES.min(text.len())].to_owned(),
+                            text: text[..floor_char(&text, MAX_RECORD_BYTES)].to_owned(),
                             line: start,
                             error: Some(format!(
                                 "record starting at line {start} exceeds {MAX_RECORD_BYTES} bytes"
                             )),
+                            bytes: Some(text.into_bytes()),
                         });
                         continue;
                     }
@@ -198,6 +213,7 @@ impl<R: BufRead> Framer<R> {
                         text,
                         line: start,
                         error: Some(format!("incomplete JSON record starting at line {start}")),
+                        bytes: None,
                     });
                 } else {
                     self.emit(text, start);
@@ -208,7 +224,8 @@ impl<R: BufRead> Framer<R> {
             }
             if line.len() > MAX_RECORD_BYTES {
                 self.queue.push_back(Frame {
-                    text: line[..MAX_RECORD_BYTES].to_owned(),
+                    bytes: Some(line.clone().into_bytes()),
+                    text: line[..floor_char(&line, MAX_RECORD_BYTES)].to_owned(),
                     line: line_no,
                     error: Some(format!("line {line_no} exceeds {MAX_RECORD_BYTES} bytes")),
                 });
@@ -225,6 +242,15 @@ impl<R: BufRead> Iterator for Framer<R> {
     fn next(&mut self) -> Option<Self::Item> {
         self.next_frame().transpose()
     }
+}
+
+/// The largest char boundary at or below `max`.
+fn floor_char(s: &str, max: usize) -> usize {
+    let mut i = max.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
 }
 
 /// True when brackets outside strings balance (a whole JSON value has been read).
@@ -271,6 +297,9 @@ fn xml_complete(text: &str) -> bool {
             Some(i) => rest = rest[i..].trim_start(),
             None => return false,
         }
+    }
+    if rest.is_empty() {
+        return false;
     }
     let Some(name_part) = rest.strip_prefix('<') else {
         return true;

@@ -166,6 +166,11 @@ impl MappingSet {
         self.files.get(path).map(String::as_str)
     }
 
+    /// The sample input records built into the binary: (path relative to vrl-mappings/, content).
+    pub fn embedded_samples() -> &'static [(&'static str, &'static str)] {
+        EMBEDDED_SAMPLES
+    }
+
     /// Every file path.
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)

@@ -4,6 +4,7 @@
 mod config;
 mod framing;
 mod mappings;
+mod pipeline;
 mod redact;
 mod runner;
 mod sniff;
@@ -11,6 +12,7 @@ mod sniff;
 pub use config::NormalizeConfig;
 pub use framing::{Frame, Framer, MAX_RECORD_BYTES};
 pub use mappings::{MappingSet, Source};
+pub use pipeline::{RunStats, SourceChoice, normalize_reader};
 pub use redact::redact_secrets;
 pub use runner::{Normalized, Normalizer};
 pub use sniff::sniff;

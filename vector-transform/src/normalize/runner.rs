@@ -88,6 +88,23 @@ impl Normalizer {
         self.run(source, Value::Object(event))
     }
 
+    /// Runs only the VRL program and returns its raw result, without validation (benchmarks compare
+    /// this with the full path).
+    pub fn run_vrl_only(&mut self, source: Source, record: &str) -> Result<Value, String> {
+        let mut event = BTreeMap::new();
+        event.insert("message".into(), Value::from(record));
+        let mut target = TargetValue {
+            value: Value::Object(event),
+            metadata: Value::Object(BTreeMap::new()),
+            secrets: Secrets::default(),
+        };
+        let result =
+            self.runtime
+                .resolve(&mut target, &self.programs[source.index()], &self.timezone);
+        self.runtime.clear();
+        result.map(|_| target.value).map_err(|t| t.to_string())
+    }
+
     /// Normalizes an event that is already a VRL value (e.g. a decoded JSON object).
     pub fn run(&mut self, source: Source, value: Value) -> Result<Normalized, String> {
         let mut target = TargetValue {

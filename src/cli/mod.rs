@@ -1,0 +1,71 @@
+//! Command-line arguments and the commands they run.
+
+mod demo;
+mod normalize;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Evidence-grade audit trail for MDM admin logs (Jamf Pro, Microsoft Intune, Workspace ONE).
+#[derive(Debug, Parser)]
+#[command(name = "mdm-audit", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Normalize the bundled sample records of every feed and print what was found (no Vector,
+    /// Grafana, cloud or LLM needed).
+    Demo(demo::DemoArgs),
+    /// Normalize raw vendor records (files or stdin) into NDJSON, Parquet or OCSF JSON.
+    Normalize(normalize::NormalizeArgs),
+}
+
+/// Options shared by every command that runs the VRL mappings.
+#[derive(Debug, Args, Clone)]
+pub struct MappingArgs {
+    /// Directory with an edited copy of vrl-mappings/ (default: the mappings built into this binary).
+    #[arg(long, env = "MDM_AUDIT_MAPPINGS", value_name = "DIR")]
+    pub mappings: Option<PathBuf>,
+    /// Time zone for vendor timestamps that carry none (Jamf Log Stream, Workspace ONE syslog),
+    /// as Vector's remap `timezone` option: a TZ database name.
+    #[arg(
+        long,
+        env = "MDM_AUDIT_TIMEZONE",
+        default_value = "UTC",
+        value_name = "TZ"
+    )]
+    pub timezone: String,
+}
+
+impl MappingArgs {
+    fn config(&self) -> mdm_audit_transform::NormalizeConfig {
+        mdm_audit_transform::NormalizeConfig {
+            mappings_dir: self.mappings.clone(),
+            timezone: self.timezone.clone(),
+        }
+    }
+}
+
+/// Errors of the command line.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// From the write path.
+    #[error(transparent)]
+    Transform(#[from] mdm_audit_transform::TransformError),
+    /// A usage problem clap cannot see.
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Demo(args) => demo::run(args),
+        Command::Normalize(args) => normalize::run(args),
+    }
+}

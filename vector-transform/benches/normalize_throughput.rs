@@ -1,0 +1,116 @@
+//! Normalize throughput per feed on one core: VRL only vs. the full path (VRL, validation into
+//! `NormalizedEvent`, Arrow batches of 8192 rows). Records are the shipped samples of each feed, cycled.
+//!
+//! `cargo bench -p mdm-audit-transform --bench normalize_throughput` (release profile). Results go to
+//! BENCHMARKS.md by hand, with the machine.
+#![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
+
+use std::path::Path;
+use std::time::Instant;
+
+use mdm_audit_transform::batch::events_to_batch;
+use mdm_audit_transform::normalize::sniff;
+use mdm_audit_transform::{MappingSet, NormalizeConfig, Normalizer, Source};
+
+/// Records timed per feed and path.
+const N: usize = 200_000;
+
+/// (label, glob under vrl-mappings/sources) of each feed measured.
+const FEEDS: &[(&str, &str, bool)] = &[
+    (
+        "jamf webhook (JSON)",
+        "jamf_pro/samples/webhook_*/*.input.json",
+        true,
+    ),
+    (
+        "jamf log stream (syslog line)",
+        "jamf_pro/samples/logstream_*/*.input.log",
+        false,
+    ),
+    (
+        "intune graph audit (JSON)",
+        "microsoft_intune/samples/graph_*/*.input.json",
+        true,
+    ),
+    (
+        "intune diagnostic (JSON)",
+        "microsoft_intune/samples/diag_*/*.input.json",
+        true,
+    ),
+    (
+        "ws1 syslog (syslog line)",
+        "omnissa_workspace_one/samples/syslog_*/*.input.log",
+        false,
+    ),
+    (
+        "ws1 notification (JSON)",
+        "omnissa_workspace_one/samples/notification_*/*.input.json",
+        true,
+    ),
+];
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vrl-mappings");
+    let mappings = MappingSet::from_dir(&root).expect("mappings");
+    let mut n = Normalizer::new(&mappings, &NormalizeConfig::default()).expect("compiles");
+    println!(
+        "{:<32} {:>8} {:>16} {:>18}",
+        "feed", "records", "VRL only ev/s", "full path ev/s"
+    );
+    for (label, pattern, json) in FEEDS {
+        let mut records: Vec<(Source, String)> = Vec::new();
+        for p in glob::glob(&format!("{}/sources/{pattern}", root.display()))
+            .expect("glob")
+            .filter_map(Result::ok)
+        {
+            let text = std::fs::read_to_string(&p).expect("read");
+            let text = text.trim_end_matches(['\n', '\r']);
+            let text = if *json {
+                match serde_json::from_str::<serde_json::Value>(text) {
+                    Ok(v) => v.to_string(),
+                    Err(_) => continue,
+                }
+            } else {
+                text.to_owned()
+            };
+            let Some(source) = sniff(&text) else { continue };
+            if n.normalize(source, &text).is_ok() {
+                records.push((source, text));
+            }
+        }
+        if records.is_empty() {
+            println!("{label:<32} no samples");
+            continue;
+        }
+        // Warm up.
+        for (s, r) in records.iter().cycle().take(2_000) {
+            let _ = n.run_vrl_only(*s, r);
+        }
+        let start = Instant::now();
+        for (s, r) in records.iter().cycle().take(N) {
+            std::hint::black_box(n.run_vrl_only(*s, r).ok());
+        }
+        let vrl = N as f64 / start.elapsed().as_secs_f64();
+        let start = Instant::now();
+        let mut batch = Vec::with_capacity(8192);
+        let mut rows = 0;
+        for (s, r) in records.iter().cycle().take(N) {
+            if let Ok(norm) = n.normalize(*s, r) {
+                batch.push(norm.event);
+            }
+            if batch.len() == 8192 {
+                rows += events_to_batch(&batch).expect("batch").num_rows();
+                batch.clear();
+            }
+        }
+        rows += events_to_batch(&batch).expect("batch").num_rows();
+        let full = N as f64 / start.elapsed().as_secs_f64();
+        assert_eq!(rows, N, "every record normalized");
+        println!(
+            "{label:<32} {:>8} {:>16.0} {:>18.0}",
+            records.len(),
+            vrl,
+            full
+        );
+    }
+}
