@@ -73,7 +73,7 @@ fn device(e: &NormalizedEvent) -> Option<Value> {
             Some("ios") => 301,
             Some("ipados") => 302,
             Some("android") => 201,
-            Some("tvos") => 303,
+            Some("tvos") => 99,
             _ => 0,
         };
         d.insert("os".into(), json!({ "name": os, "type_id": os_type }));
@@ -221,9 +221,9 @@ pub fn to_ocsf(e: &NormalizedEvent) -> Vec<Value> {
             if let Some(ip) = &e.actor_ip {
                 o.insert("src_endpoint".into(), json!({ "ip": ip }));
             }
-            if let Some(app) = &e.actor_app {
-                o.insert("service".into(), json!({ "name": app }));
-            }
+            // OCSF requires a service or a destination endpoint: the entry point, else the product.
+            let service = e.actor_app.as_deref().unwrap_or(product_name(e).0);
+            o.insert("service".into(), json!({ "name": service }));
         }
         3005 => {
             let who = e
@@ -285,8 +285,9 @@ pub fn to_ocsf(e: &NormalizedEvent) -> Vec<Value> {
             o.insert("entity".into(), entity(e));
         }
     }
-    if let (Some(d), false) = (dev, matches!(class, 5001 | 5019)) {
-        o.insert("device".into(), d);
+    // Entity Management has no root `device`: the managed entity carries it.
+    if let (Some(d), Some(Value::Object(entity))) = (dev, o.get_mut("entity")) {
+        entity.insert("device".into(), d);
     }
     o.insert("unmapped".into(), unmapped(e));
     let mut out = vec![Value::Object(o)];
