@@ -281,6 +281,13 @@ fn every_mapping_has_at_least_three_samples() {
         .filter_map(Result::ok)
     {
         mappings += 1;
+        if vrl
+            .to_string_lossy()
+            .contains(&format!("/sources/{PENDING_FOLDER}/"))
+        {
+            eprintln!("{}: samples pending review (issue 2 open)", vrl.display());
+            continue;
+        }
         let name = vrl
             .file_stem()
             .and_then(|s| s.to_str())
