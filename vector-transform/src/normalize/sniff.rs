@@ -37,6 +37,7 @@ pub fn sniff(record: &str) -> Option<Source> {
         if t.contains("\"activityType\"")
             || t.contains("\"activityDateTime\"")
             || t.contains("\"operationName\"")
+            || t.contains("\"OperationName\"")
             || t.contains("\"managedDeviceOwnerType\"")
             || t.contains("\"azureADDeviceId\"")
             || t.contains("\"complianceState\"")
