@@ -15,7 +15,11 @@ pub fn sniff(record: &str) -> Option<Source> {
         return Some(Source::Ws1);
     }
     if t.starts_with('<') {
-        let head = &t[..t.len().min(512)];
+        let mut end = t.len().min(512);
+        while !t.is_char_boundary(end) {
+            end -= 1;
+        }
+        let head = &t[..end];
         if head.contains("<JSSEvent") {
             return Some(Source::Jamf);
         }
@@ -113,6 +117,8 @@ mod tests {
             Some(Source::Ws1)
         );
         assert_eq!(sniff("hello world"), None);
+        // A multi-byte character across the 512-byte look-ahead must not panic (found by the fuzzer).
+        assert_eq!(sniff(&format!("<{}", "é".repeat(400))), None);
         assert_eq!(sniff(r#"{"a":1}"#), None);
     }
 }
