@@ -30,14 +30,6 @@ const RISK_TAGS: &[&str] = &[
     "non_human_actor",
 ];
 
-/// Tags whose trigger / near-miss samples (Jamf Pro change-management records) are written but not yet
-/// reviewed against the Jamf mappings: issue 2 stays open until this list is empty. The test says so
-/// on every run instead of passing silently.
-const PENDING_TAGS: &[&str] = &["secret_read", "audit_tamper", "code_exec_push"];
-
-/// The vendor folder whose samples are written but not yet reviewed (issue 2 stays open until it is "").
-const PENDING_FOLDER: &str = "jamf_pro";
-
 /// Fields that differ on every run and are not compared.
 const VOLATILE: &[&str] = &["ingest_time"];
 
@@ -281,13 +273,6 @@ fn every_mapping_has_at_least_three_samples() {
         .filter_map(Result::ok)
     {
         mappings += 1;
-        if vrl
-            .to_string_lossy()
-            .contains(&format!("/sources/{PENDING_FOLDER}/"))
-        {
-            eprintln!("{}: samples pending review (issue 2 open)", vrl.display());
-            continue;
-        }
         let name = vrl
             .file_stem()
             .and_then(|s| s.to_str())
@@ -341,10 +326,6 @@ fn every_risk_tag_has_a_trigger_and_a_near_miss() {
     let mut harness = Harness::new();
     let mut problems = Vec::new();
     for tag in RISK_TAGS {
-        if PENDING_TAGS.contains(tag) {
-            eprintln!("risk tag {tag}: samples pending review (issue 2 open)");
-            continue;
-        }
         for (kind, must_have) in [("trigger", true), ("near_miss", false)] {
             let found: Vec<PathBuf> =
                 glob::glob(&format!("{}/{tag}/{kind}.input.*", root.display()))
