@@ -51,7 +51,9 @@ const FEEDS: &[(&str, &str, bool)] = &[
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vrl-mappings");
-    let mappings = MappingSet::from_dir(&root).expect("mappings");
+    // MDM_BENCH_MAPPINGS=DIR times an edited copy of the mappings (samples still come from the repo).
+    let program_dir = std::env::var("MDM_BENCH_MAPPINGS").map_or_else(|_| root.clone(), Into::into);
+    let mappings = MappingSet::from_dir(&program_dir).expect("mappings");
     let mut n = Normalizer::new(&mappings, &NormalizeConfig::default()).expect("compiles");
     println!(
         "{:<32} {:>8} {:>16} {:>18}",
@@ -74,7 +76,7 @@ fn main() {
                 text.to_owned()
             };
             let Some(source) = sniff(&text) else { continue };
-            if n.normalize(source, &text).is_ok() {
+            if n.normalize(source, &text).is_ok() || std::env::var("MDM_BENCH_MAPPINGS").is_ok() {
                 records.push((source, text));
             }
         }
@@ -105,7 +107,9 @@ fn main() {
         }
         rows += events_to_batch(&batch).expect("batch").num_rows();
         let full = N as f64 / start.elapsed().as_secs_f64();
-        assert_eq!(rows, N, "every record normalized");
+        if std::env::var("MDM_BENCH_MAPPINGS").is_err() {
+            assert_eq!(rows, N, "every record normalized");
+        }
         println!(
             "{label:<32} {:>8} {:>16.0} {:>18.0}",
             records.len(),
