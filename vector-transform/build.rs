@@ -1,10 +1,11 @@
-//! Embeds the VRL mapping files (not their samples) into the binary, so `mdm-audit` runs on its
+//! Embeds the VRL mapping files and the sample inputs into the binary, so `mdm-audit` runs on its
 //! defaults with no files beside it. `--mappings DIR` reads an edited copy from disk instead.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-fn collect_samples(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
+/// Files under `dir` (recursively, sorted) whose path relative to `root` satisfies `keep`.
+fn collect(dir: &Path, root: &Path, keep: &dyn Fn(&str) -> bool, out: &mut Vec<(String, PathBuf)>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -12,57 +13,23 @@ fn collect_samples(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            collect_samples(&path, root, out);
-        } else if path.to_string_lossy().contains("/samples/")
-            && path
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().contains(".input."))
-        {
-            let rel = path
-                .strip_prefix(root)
-                .expect("path is under root")
-                .to_string_lossy()
-                .replace('\\', "/");
+            collect(&path, root, keep, out);
+            continue;
+        }
+        let rel = path
+            .strip_prefix(root)
+            .expect("path is under root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        if keep(&rel) {
             out.push((rel, path));
         }
     }
 }
 
-fn collect(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "samples") {
-                continue;
-            }
-            collect(&path, root, out);
-        } else if path.extension().is_some_and(|e| e == "vrl") {
-            let rel = path
-                .strip_prefix(root)
-                .expect("path is under root")
-                .to_string_lossy()
-                .replace('\\', "/");
-            out.push((rel, path));
-        }
-    }
-}
-
-fn main() {
-    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let root = manifest
-        .parent()
-        .expect("crate is inside the workspace")
-        .join("vrl-mappings");
-    println!("cargo:rerun-if-changed={}", root.display());
-    let mut files = Vec::new();
-    collect(&root, &root, &mut files);
-    let mut code = String::from(
-        "/// (path relative to vrl-mappings/, file content), sorted by path.\npub static EMBEDDED: &[(&str, &str)] = &[\n",
-    );
+/// `pub static NAME: &[(&str, &str)] = &[(relative path, include_str!(path)), ...];`
+fn write_table(code: &mut String, doc: &str, name: &str, files: &[(String, PathBuf)]) {
+    writeln!(code, "/// {doc}\npub static {name}: &[(&str, &str)] = &[").expect("write to string");
     for (rel, path) in files {
         writeln!(
             code,
@@ -72,18 +39,43 @@ fn main() {
         .expect("write to string");
     }
     code.push_str("];\n");
+}
+
+fn main() {
+    let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let root = manifest
+        .parent()
+        .expect("crate is inside the workspace")
+        .join("vrl-mappings");
+    println!("cargo:rerun-if-changed={}", root.display());
+    let is_sample = |rel: &str| rel.contains("/samples/");
+    let mut mappings = Vec::new();
+    collect(
+        &root,
+        &root,
+        &|rel| rel.ends_with(".vrl") && !is_sample(rel),
+        &mut mappings,
+    );
     let mut samples = Vec::new();
-    collect_samples(&root, &root, &mut samples);
-    code.push_str("/// Sample input records (path relative to vrl-mappings/, content), for `mdm-audit demo`.\npub static EMBEDDED_SAMPLES: &[(&str, &str)] = &[\n");
-    for (rel, path) in samples {
-        writeln!(
-            code,
-            "    ({rel:?}, include_str!({:?})),",
-            path.display().to_string()
-        )
-        .expect("write to string");
-    }
-    code.push_str("];\n");
+    collect(
+        &root,
+        &root,
+        &|rel| is_sample(rel) && rel.contains(".input."),
+        &mut samples,
+    );
+    let mut code = String::new();
+    write_table(
+        &mut code,
+        "(path relative to vrl-mappings/, file content), sorted by path.",
+        "EMBEDDED",
+        &mappings,
+    );
+    write_table(
+        &mut code,
+        "Sample input records (path relative to vrl-mappings/, content), for `mdm-audit demo`.",
+        "EMBEDDED_SAMPLES",
+        &samples,
+    );
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"))
         .join("embedded_mappings.rs");
     std::fs::write(out, code).expect("write generated file");

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use mdm_audit_tests::workspace_root as root;
 
 /// Builds (once) and returns the CLI binary of the same profile as this test.
 fn binary() -> PathBuf {

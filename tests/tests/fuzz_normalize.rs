@@ -2,7 +2,6 @@
 //! every sample record run through every source program. Each must end as an event that validates or a
 //! dead letter with a reason. The number of inputs tried is printed (`--nocapture`).
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use mdm_audit_transform::normalize::sniff;
@@ -11,23 +10,16 @@ use proptest::prelude::*;
 
 static TRIED: AtomicUsize = AtomicUsize::new(0);
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn normalizer() -> Normalizer {
-    let mappings = MappingSet::from_dir(&root().join("vrl-mappings")).expect("mappings");
+    let mappings = MappingSet::from_dir(&mdm_audit_tests::mappings_dir()).expect("mappings");
     Normalizer::new(&mappings, &NormalizeConfig::default()).expect("compiles")
 }
 
 fn samples() -> Vec<String> {
-    let mut out: Vec<String> = ["sources/*/samples/*/*.input.*", "risk/samples/*/*.input.*"]
+    let mut out: Vec<String> = mdm_audit_tests::sample_inputs()
         .iter()
-        .flat_map(|p| glob::glob(&format!("{}/vrl-mappings/{p}", root().display())).expect("glob"))
-        .filter_map(Result::ok)
         .filter_map(|p| std::fs::read_to_string(p).ok())
         .collect();
-    out.sort();
     if out.is_empty() {
         out.push(r#"{"webhook":{"webhookEvent":"ComputerAdded","eventTimestamp":1700000000000},"event":{}}"#.to_owned());
     }

@@ -1,7 +1,7 @@
 //! Every sample normalizes into one Arrow batch of the events schema that survives a Parquet
 //! round trip value for value, and into OCSF events that the OCSF 1.8 JSON schema accepts.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -13,26 +13,17 @@ use mdm_audit_transform::{MappingSet, NormalizeConfig, NormalizedEvent, Normaliz
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use mdm_audit_tests::{mappings_dir, read_record, sample_inputs, workspace_root as root};
 
 /// Every sample input that normalizes (dead-letter cases excluded), in path order.
 fn sample_events() -> Vec<NormalizedEvent> {
-    let mappings = MappingSet::from_dir(&root().join("vrl-mappings")).expect("mappings");
+    let mappings = MappingSet::from_dir(&mappings_dir()).expect("mappings");
     let mut n = Normalizer::new(&mappings, &NormalizeConfig::default()).expect("compiles");
-    let mut paths: Vec<PathBuf> = ["sources/*/samples/*/*.input.*", "risk/samples/*/*.input.*"]
-        .iter()
-        .flat_map(|p| glob::glob(&format!("{}/vrl-mappings/{p}", root().display())).expect("glob"))
-        .filter_map(Result::ok)
-        .collect();
-    paths.sort();
     let mut events = Vec::new();
-    for p in paths {
-        let text = std::fs::read_to_string(&p).expect("readable");
-        let text = text.trim_end_matches(['\n', '\r']);
-        let Some(source) = sniff(text) else { continue };
-        if let Ok(norm) = n.normalize(source, text) {
+    for p in sample_inputs() {
+        let text = read_record(&p);
+        let Some(source) = sniff(&text) else { continue };
+        if let Ok(norm) = n.normalize(source, &text) {
             events.push(norm.event);
         }
     }

@@ -5,16 +5,12 @@
 //! After adding a mapping file: `MDM_UPDATE_VECTOR_TOML=1 cargo test -p mdm-audit-tests --test vector_config`
 //! rewrites the `files = [...]` lists from vrl-mappings/ (the layout decides the order), then review the diff.
 
-use std::path::{Path, PathBuf};
-
 use mdm_audit_transform::{MappingSet, Source};
 use toml::Value;
 
 const PREFIX: &str = "${MDM_VRL_DIR:-/etc/vector/mdm-audit/vrl-mappings}/";
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+use mdm_audit_tests::workspace_root as root;
 
 fn compile(text: &str) -> Result<(), String> {
     vrl::compiler::compile(text, &vrl::stdlib::all())

@@ -33,9 +33,7 @@ const RISK_TAGS: &[&str] = &[
 /// Fields that differ on every run and are not compared.
 const VOLATILE: &[&str] = &["ingest_time"];
 
-fn mappings_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../vrl-mappings")
-}
+use mdm_audit_tests::{mappings_dir, read_record};
 
 #[derive(Debug)]
 struct Case {
@@ -95,11 +93,6 @@ fn cases() -> Vec<Case> {
     out
 }
 
-fn read_input(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    text.trim_end_matches(['\n', '\r']).to_owned()
-}
-
 /// Compares one field; `None` when equal.
 fn field_differs(name: &str, expected: Option<&Value>, actual: Option<&Value>) -> Option<String> {
     let is_default = |v: Option<&Value>| match v {
@@ -157,7 +150,7 @@ impl Harness {
 
     /// Runs one case; returns the problems found.
     fn run(&mut self, case: &Case) -> Result<Value, Vec<String>> {
-        let input = read_input(&case.input);
+        let input = read_record(&case.input);
         let options: Value = case
             .options
             .as_ref()

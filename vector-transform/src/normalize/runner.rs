@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use vrl::compiler::runtime::Runtime;
+use vrl::compiler::runtime::{Runtime, Terminate};
 use vrl::compiler::state::RuntimeState;
 use vrl::compiler::{Program, TargetValue, TimeZone, compile};
 use vrl::diagnostic::Formatter;
@@ -93,8 +93,15 @@ impl Normalizer {
     pub fn run_vrl_only(&mut self, source: Source, record: &str) -> Result<Value, String> {
         let mut event = BTreeMap::new();
         event.insert("message".into(), Value::from(record));
+        self.resolve(source, Value::Object(event))
+            .map(|target| target.value)
+            .map_err(|t| t.to_string())
+    }
+
+    /// Runs `source`'s program on one event and returns the target (event and metadata).
+    fn resolve(&mut self, source: Source, value: Value) -> Result<TargetValue, Terminate> {
         let mut target = TargetValue {
-            value: Value::Object(event),
+            value,
             metadata: Value::Object(BTreeMap::new()),
             secrets: Secrets::default(),
         };
@@ -102,28 +109,20 @@ impl Normalizer {
             self.runtime
                 .resolve(&mut target, &self.programs[source.index()], &self.timezone);
         self.runtime.clear();
-        result.map(|_| target.value).map_err(|t| t.to_string())
+        result.map(|_| target)
     }
 
     /// Normalizes an event that is already a VRL value (e.g. a decoded JSON object).
     pub fn run(&mut self, source: Source, value: Value) -> Result<Normalized, String> {
-        let mut target = TargetValue {
-            value,
-            metadata: Value::Object(BTreeMap::new()),
-            secrets: Secrets::default(),
-        };
-        let program = &self.programs[source.index()];
-        let result = self.runtime.resolve(&mut target, program, &self.timezone);
-        self.runtime.clear();
-        if let Err(terminate) = result {
+        let target = self.resolve(source, value).map_err(|terminate| {
             let reason = terminate.to_string();
             MappingAborted {
                 source,
                 reason: &reason,
             }
             .emit();
-            return Err(reason);
-        }
+            reason
+        })?;
         let mapping = target
             .metadata
             .as_object()
