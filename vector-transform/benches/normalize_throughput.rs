@@ -2,7 +2,8 @@
 //! `NormalizedEvent`, Arrow batches of 8192 rows). Records are the shipped samples of each feed, cycled.
 //!
 //! `cargo bench -p mdm-audit-transform --bench normalize_throughput` (release profile). Results go to
-//! BENCHMARKS.md by hand, with the machine.
+//! BENCHMARKS.md by hand, with the machine. `MDM_BENCH_FEED=jamf` times only matching feeds,
+//! `MDM_BENCH_N` sets the records per row, `MDM_BENCH_MAPPINGS=DIR` times an edited copy of the mappings.
 #![allow(clippy::print_stdout, reason = "a benchmark prints its results")]
 
 use std::path::Path;
@@ -12,8 +13,8 @@ use mdm_audit_transform::batch::events_to_batch;
 use mdm_audit_transform::normalize::sniff;
 use mdm_audit_transform::{MappingSet, NormalizeConfig, Normalizer, Source};
 
-/// Records timed per feed and path.
-const N: usize = 200_000;
+/// Records timed per feed and path (`MDM_BENCH_N` overrides).
+const DEFAULT_N: usize = 200_000;
 
 /// (label, glob under vrl-mappings/sources) of each feed measured.
 const FEEDS: &[(&str, &str, bool)] = &[
@@ -59,7 +60,13 @@ fn main() {
         "{:<32} {:>8} {:>16} {:>18}",
         "feed", "records", "VRL only ev/s", "full path ev/s"
     );
-    for (label, pattern, json) in FEEDS {
+    let n_records = std::env::var("MDM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_N);
+    // MDM_BENCH_FEED=substring times only the feeds whose label contains it.
+    let only = std::env::var("MDM_BENCH_FEED").unwrap_or_default();
+    for (label, pattern, json) in FEEDS.iter().filter(|f| f.0.contains(only.as_str())) {
         let mut records: Vec<(Source, String)> = Vec::new();
         for p in glob::glob(&format!("{}/sources/{pattern}", root.display()))
             .expect("glob")
@@ -89,14 +96,14 @@ fn main() {
             let _ = n.run_vrl_only(*s, r);
         }
         let start = Instant::now();
-        for (s, r) in records.iter().cycle().take(N) {
+        for (s, r) in records.iter().cycle().take(n_records) {
             std::hint::black_box(n.run_vrl_only(*s, r).ok());
         }
-        let vrl = N as f64 / start.elapsed().as_secs_f64();
+        let vrl = n_records as f64 / start.elapsed().as_secs_f64();
         let start = Instant::now();
         let mut batch = Vec::with_capacity(8192);
         let mut rows = 0;
-        for (s, r) in records.iter().cycle().take(N) {
+        for (s, r) in records.iter().cycle().take(n_records) {
             if let Ok(norm) = n.normalize(*s, r) {
                 batch.push(norm.event);
             }
@@ -106,9 +113,9 @@ fn main() {
             }
         }
         rows += events_to_batch(&batch).expect("batch").num_rows();
-        let full = N as f64 / start.elapsed().as_secs_f64();
+        let full = n_records as f64 / start.elapsed().as_secs_f64();
         if std::env::var("MDM_BENCH_MAPPINGS").is_err() {
-            assert_eq!(rows, N, "every record normalized");
+            assert_eq!(rows, n_records, "every record normalized");
         }
         println!(
             "{label:<32} {:>8} {:>16.0} {:>18.0}",
