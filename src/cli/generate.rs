@@ -99,8 +99,8 @@ fn progress_bar() -> ProgressBar {
 }
 
 pub fn run(args: GenerateArgs) -> Result<ExitCode, CliError> {
-    let config = args.config();
-    config.validate()?;
+    // Plan first: every option problem shows before any file is created.
+    let estate = generate::prepare(&args.config())?;
     let bar = progress_bar();
     let mut progress = |done: u64, planned: u64| {
         bar.set_length(planned);
@@ -110,12 +110,12 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, CliError> {
     let (report, outputs, truth_path) = if args.stdout {
         let stdout = std::io::stdout();
         let mut sink = StreamSink::new(stdout.lock(), "stdout");
-        let report = generate::generate(&config, &mut sink, &mut progress)?;
+        let report = estate.generate(&mut sink, &mut progress)?;
         drop(sink.into_inner()?);
         (report, "stdout".to_owned(), args.ground_truth.clone())
     } else {
         let mut sink = DirSink::create(&args.out)?;
-        let report = generate::generate(&config, &mut sink, &mut progress)?;
+        let report = estate.generate(&mut sink, &mut progress)?;
         sink.finish()?;
         let truth = args
             .ground_truth

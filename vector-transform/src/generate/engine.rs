@@ -5,6 +5,8 @@
 
 use std::rc::Rc;
 
+use sha2::{Digest, Sha256};
+
 use super::buf::Buf;
 use super::feeds::{Feed, FeedSink};
 use super::fleet::Fleet;
@@ -23,6 +25,10 @@ pub struct Engine<'a> {
     pub counts: [u64; Feed::ALL.len()],
     /// Records written in total.
     pub written: u64,
+    /// When set, the SHA-256 (hex) of every record written is kept in `hashes` (scenario records).
+    pub capture: bool,
+    /// Hashes of the records written while `capture` was set.
+    pub hashes: Vec<String>,
 }
 
 impl std::fmt::Debug for Engine<'_> {
@@ -43,6 +49,8 @@ impl<'a> Engine<'a> {
             sink,
             counts: [0; Feed::ALL.len()],
             written: 0,
+            capture: false,
+            hashes: Vec::new(),
         }
     }
 
@@ -54,6 +62,9 @@ impl<'a> Engine<'a> {
             self.b.as_str()
         );
         let index = self.counts[feed.index()];
+        if self.capture {
+            self.hashes.push(hex::encode(Sha256::digest(&self.b.bytes)));
+        }
         self.sink.write_record(feed, &self.b.bytes)?;
         self.counts[feed.index()] += 1;
         self.written += 1;

@@ -112,6 +112,9 @@ pub struct GtRecord {
     /// The vendor's own id of the record, where it has one (Intune `id` / `AuditEventId`, which the
     /// normalized `event_uid` equals).
     pub vendor_id: Option<String>,
+    /// SHA-256 (hex) of the record as written (the line without its end): finds the record in any
+    /// framing, and equals the SHA-256 of the normalized `raw` when nothing in it was redacted.
+    pub sha256: String,
     /// The event time as the record states it (RFC 3339, the record's precision).
     pub time: String,
     /// The record's part in the scenario (`role_grant`, `wipe`, `key_read`, ...).

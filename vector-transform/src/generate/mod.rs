@@ -31,5 +31,5 @@ pub use ground_truth::{
     GROUND_TRUTH_FILE, GroundTruth, GtExpect, GtFeed, GtOptions, GtRecord, GtScenario,
 };
 pub use rng::{Rng, SplitMix64};
-pub use runner::{GenerateReport, generate};
+pub use runner::{GenerateReport, Prepared, generate, prepare};
 pub use time::parse_date;

@@ -527,7 +527,6 @@ impl NoiseStream {
         Ok(())
     }
 
-    #[allow(clippy::too_many_lines)]
     fn render(&mut self, eng: &mut Engine<'_>, t: Micros) -> Result<(), TransformError> {
         let rng = &mut self.rng;
         match self.kind {

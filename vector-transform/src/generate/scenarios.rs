@@ -191,6 +191,8 @@ impl ScenarioRun {
         }
         let t = s.t;
         let mut written: Vec<(Feed, u64, Option<String>, Micros)> = Vec::new();
+        eng.capture = true;
+        eng.hashes.clear();
         match &s.rec {
             Rec::Audit(ev) => {
                 let (g, d) = emit_audit(eng, ev)?;
@@ -349,12 +351,14 @@ impl ScenarioRun {
                 ));
             }
         }
+        eng.capture = false;
+        let hashes = std::mem::take(&mut eng.hashes);
         for e in &s.post {
             apply(eng, *e, t);
         }
         let mut tags: Vec<String> = s.expect.tags.iter().map(|t| (*t).to_owned()).collect();
         tags.sort();
-        for (feed, index, vendor_id, time) in written {
+        for ((feed, index, vendor_id, time), sha256) in written.into_iter().zip(hashes) {
             if self.truth.records.is_empty() {
                 self.truth.start = rfc3339(time);
             }
@@ -364,6 +368,7 @@ impl ScenarioRun {
                 file: feed.file_name().to_owned(),
                 index,
                 vendor_id,
+                sha256,
                 time: rfc3339(time),
                 role: s.role.to_owned(),
                 expect: GtExpect {
