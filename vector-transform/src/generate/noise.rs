@@ -999,7 +999,8 @@ impl NoiseStream {
             }
             return Ok(());
         }
-        if sso && rng.chance(0.15) {
+        // Auditors only look: their sessions are sign-ins and sign-outs.
+        if sso && (admin.role == "Auditor" || rng.chance(0.15)) {
             emit_logstream(eng, rng, t, |b| {
                 jamf::access_line(
                     b,
@@ -1019,7 +1020,7 @@ impl NoiseStream {
             id: admin.jamf_id,
         };
         let thread = rng.below(400) as u32;
-        let helpdesk = admin.role == "Help Desk" || admin.role == "Auditor";
+        let helpdesk = admin.role == "Help Desk";
         let choice = if helpdesk {
             4 + rng.index(2)
         } else {
