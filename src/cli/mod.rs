@@ -1,6 +1,7 @@
 //! Command-line arguments and the commands they run.
 
 mod demo;
+mod generate;
 mod normalize;
 
 use std::path::PathBuf;
@@ -21,6 +22,9 @@ enum Command {
     /// Normalize the bundled sample records of every feed and print what was found (no Vector,
     /// Grafana, cloud or LLM needed).
     Demo(demo::DemoArgs),
+    /// Generate a realistic MDM estate in the vendors' own wire formats (Jamf Pro, Intune, Workspace
+    /// ONE), with planted incidents and a ground-truth file; reproducible from --seed.
+    Generate(generate::GenerateArgs),
     /// Normalize raw vendor records (files or stdin) into NDJSON, Parquet or OCSF JSON.
     Normalize(normalize::NormalizeArgs),
 }
@@ -66,6 +70,7 @@ pub enum CliError {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Demo(args) => demo::run(args),
+        Command::Generate(args) => generate::run(args),
         Command::Normalize(args) => normalize::run(args),
     }
 }

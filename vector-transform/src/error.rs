@@ -34,6 +34,9 @@ pub enum TransformError {
         #[source]
         source: std::io::Error,
     },
+    /// An option value that cannot work; the message names the option and what to use instead.
+    #[error("{0}")]
+    InvalidOption(String),
     /// Arrow could not build a batch.
     #[error("building an Arrow batch: {0}")]
     Arrow(#[from] arrow::error::ArrowError),

@@ -6,6 +6,7 @@ pub mod batch;
 pub mod dead_letter;
 pub mod error;
 pub mod event;
+pub mod generate;
 pub mod internal_events;
 pub mod normalize;
 pub mod output;
