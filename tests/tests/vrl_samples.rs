@@ -395,3 +395,32 @@ fn every_program_compiles_and_a_garbage_record_is_dead_lettered() {
         assert!(err.contains("invalid JSON"), "{source}: {err}");
     }
 }
+
+/// A sample file read as a file (what `mdm-audit normalize FILE` does) is one record: the framer keeps
+/// multi-line records (pretty JSON, XML, Jamf change-management blocks, Workspace ONE syslog with one
+/// label per line) together.
+#[test]
+fn every_sample_file_frames_as_one_record() {
+    let mut problems = Vec::new();
+    for input in mdm_audit_tests::sample_inputs() {
+        let bytes = std::fs::read(&input).expect("read sample");
+        let frames: Vec<_> = mdm_audit_transform::normalize::Framer::new(bytes.as_slice())
+            .collect::<Result<_, _>>()
+            .expect("framing reads from memory");
+        let one_record = frames.len() == 1 && frames[0].error.is_none();
+        // Garbage samples that expect a dead letter may frame as anything.
+        let expected = std::fs::read_to_string(
+            input
+                .to_string_lossy()
+                .replacen(".input.", ".expected.", 1)
+                .rsplit_once('.')
+                .map(|(stem, _)| format!("{stem}.json"))
+                .unwrap_or_default(),
+        )
+        .unwrap_or_default();
+        if !one_record && !expected.contains("\"dead_letter\"") {
+            problems.push(format!("{}: {} frames", input.display(), frames.len()));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -1,8 +1,9 @@
 //! Splitting an input stream into raw records, as Vector's sources and codecs would:
 //! one JSON value per line or a pretty-printed JSON value over several lines, Graph pages
 //! (`{"value": [...]}`) and Event Hub bodies (`{"records": [...]}`) split into their elements,
-//! XML documents over several lines, syslog / Log Stream lines, and Jamf change-management detail lines
-//! (indented continuation lines) kept with the line they belong to.
+//! XML documents over several lines, syslog / Log Stream lines, Jamf change-management detail lines
+//! (indented continuation lines) kept with the line they belong to, and Workspace ONE syslog records
+//! whose template puts each label on its own line.
 
 use std::io::BufRead;
 
@@ -185,10 +186,11 @@ impl<R: BufRead> Framer<R> {
                     }
                     Kind::Xml => !xml_complete(&text),
                     Kind::Text => {
-                        (line.starts_with('\t')
+                        ((line.starts_with('\t')
                             || line.starts_with("  ")
                             || line.trim() == "UNKNOWN")
-                            && text.trim_start().starts_with("[CHANGEMANAGEMENT]")
+                            && change_management_record(&text))
+                            || ws1_syslog_continues(&text, &line)
                     }
                 };
                 if continues {
@@ -245,6 +247,34 @@ impl<R: BufRead> Iterator for Framer<R> {
 }
 
 /// The largest char boundary at or below `max`.
+/// A Jamf change-management record, bare (`[CHANGEMANAGEMENT] ...`) or behind a syslog header
+/// (`<PRI>... [CHANGEMANAGEMENT] ...`, the on-premises syslog form): its detail lines follow.
+fn change_management_record(text: &str) -> bool {
+    let first = text.lines().next().unwrap_or_default().trim_start();
+    first.starts_with("[CHANGEMANAGEMENT]")
+        || (first.starts_with('<') && first.contains("[CHANGEMANAGEMENT]"))
+}
+
+/// Lines of a Workspace ONE syslog record whose template puts each label on its own line
+/// (`AirWatch Syslog Details are as follows` / `Event Type: ...` / ... / `Event Timestamp: ...`):
+/// a record that has begun but not reached its `Event Timestamp:` line takes the next line, unless
+/// that line starts a record of its own. At most [`WS1_MAX_LINES`] lines are joined.
+fn ws1_syslog_continues(text: &str, line: &str) -> bool {
+    let begun = text.contains("AirWatch Syslog Details") || text.contains("Event Type:");
+    if !begun || text.contains("Event Timestamp:") || text.lines().count() >= WS1_MAX_LINES {
+        return false;
+    }
+    let next = line.trim_start();
+    !(next.starts_with('<')
+        || next.starts_with('{')
+        || next.starts_with("[JSSACCESSLOG]")
+        || next.starts_with("[CHANGEMANAGEMENT]")
+        || next.contains("AirWatch Syslog Details"))
+}
+
+/// The most lines one Workspace ONE syslog record may span (its labels plus a multi-line Event Data).
+const WS1_MAX_LINES: usize = 64;
+
 fn floor_char(s: &str, max: usize) -> usize {
     let mut i = max.min(s.len());
     while !s.is_char_boundary(i) {
@@ -397,6 +427,33 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert!(f[0].text.ends_with("Name ...... Mac"));
         assert_eq!(f[1].line, 4);
+    }
+
+    #[test]
+    fn change_management_behind_a_syslog_header_keeps_its_detail_lines() {
+        let input = "<14>1 2024-01-01T00:00:00Z jss JamfPro - - - [CHANGEMANAGEMENT] 2024-01-01T00:00:00,000 [INFO ] - [a (ID: 1)] [UPDATE] [API Role] [x]\n\tID ........ 5\n\tName ...... x\n<14>1 2024-01-01T00:00:01Z jss JamfPro - - - [JSSACCESSLOG] 2024-01-01T00:00:01,000 - username=a\n";
+        let f = frames(input);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert_eq!(f[0].text.lines().count(), 3);
+        assert_eq!(f[1].line, 4);
+    }
+
+    #[test]
+    fn ws1_syslog_labels_on_their_own_lines_are_one_record() {
+        let input = "AirWatch Syslog Details are as follows\nEvent Type: Device\nEvent: BreakMDMConfirmed\nUser: sysadmin\nEvent Data: Device: lwong Galaxy\nEnrollmentUser: lwong\nEvent Timestamp: November 28, 2025 22:10:05\nAirWatch Syslog Details are as follows Event Type: DeviceEvent: LockUser: aEvent Timestamp: November 28, 2025 22:11:00\nAirWatch Syslog Details are as follows\nEvent Type: Console\n[JSSACCESSLOG] 2024-01-01T00:00:01,000 - username=a\n";
+        let f = frames(input);
+        assert_eq!(f.len(), 4, "{f:?}");
+        assert_eq!(f[0].line, 1);
+        assert_eq!(f[0].text.lines().count(), 7);
+        assert!(f[0].text.ends_with("22:10:05"));
+        assert_eq!(f[1].line, 8);
+        assert!(f[1].text.starts_with("AirWatch") && !f[1].text.contains('\n'));
+        // A record cut short (no timestamp) stops at the next record's first line.
+        assert_eq!(
+            f[2].text,
+            "AirWatch Syslog Details are as follows\nEvent Type: Console"
+        );
+        assert!(f[3].text.starts_with("[JSSACCESSLOG]"));
     }
 
     #[test]
