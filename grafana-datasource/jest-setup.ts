@@ -1,6 +1,26 @@
 import '@testing-library/jest-dom';
 import { TextDecoder, TextEncoder } from 'util';
 
+// i18next (inside @grafana/ui) advertises itself on console.info when initialised.
+process.env.I18NEXT_NO_SUPPORT_NOTICE = 'true';
+
+// Tests stay quiet: anything written to console.error or console.warn (React act() warnings, failed
+// prop types, errors a component logs) fails the test that caused it.
+let consoleNoise: string[] = [];
+let consoleSpies: jest.SpyInstance[] = [];
+beforeEach(() => {
+  consoleNoise = [];
+  consoleSpies = (['error', 'warn'] as const).map((level) =>
+    jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+      consoleNoise.push(`console.${level}: ${args.map(String).join(' ')}`);
+    })
+  );
+});
+afterEach(() => {
+  consoleSpies.forEach((spy) => spy.mockRestore());
+  expect(consoleNoise).toEqual([]);
+});
+
 // jsdom lacks these; Grafana's UI packages use them at import time or on render.
 Object.assign(global, { TextDecoder, TextEncoder });
 

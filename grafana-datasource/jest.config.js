@@ -1,6 +1,35 @@
 // Jest for the frontend: jsdom, TypeScript through SWC (as Grafana's create-plugin template does).
-// Grafana's packages are CommonJS except a few ES-module-only dependencies, which SWC transforms.
-const esModules = ['ol', 'react-colorful', 'd3', 'd3-.*', 'internmap', 'delaunator', 'robust-predicates', 'marked', 'uuid'];
+// Grafana's packages ship CommonJS, but some of their dependencies are ES modules only; SWC
+// transforms those (the list is what @grafana/data|ui|runtime 12.4 pull in).
+const esModules = [
+  '@grafana/react-data-grid',
+  '@leeoniya/ufuzzy',
+  '@wojtekmaj/date-utils',
+  'd3',
+  'd3-[a-z-]+',
+  'delaunator',
+  'earcut',
+  'geotiff',
+  'get-user-locale',
+  'internmap',
+  'marked',
+  'marked-mangle',
+  'memoize',
+  'mimic-function',
+  'ol',
+  'pbf',
+  'quick-lru',
+  'quickselect',
+  'rbush',
+  'react-calendar',
+  'react-colorful',
+  'react-loading-skeleton',
+  'robust-predicates',
+  'uuid',
+  'uwrap',
+  'web-worker',
+  'zstddec',
+];
 
 module.exports = {
   testEnvironment: 'jest-environment-jsdom',
@@ -11,7 +40,7 @@ module.exports = {
     '\\.(css|scss|sass)$': 'identity-obj-proxy',
   },
   transform: {
-    '^.+\\.(t|j)sx?$': [
+    '^.+\\.m?[tj]sx?$': [
       '@swc/jest',
       {
         sourceMaps: 'inline',

@@ -192,18 +192,30 @@ function variableQueryError(field: string): string {
 }
 
 export function parseSuggestResponse(field: SuggestField, rsp: unknown): string[] {
-  if (typeof rsp === 'object' && rsp !== null && 'values' in rsp) {
-    const values = (rsp as { values: unknown }).values;
-    if (Array.isArray(values) && values.every((v) => typeof v === 'string')) {
-      return values;
-    }
+  const values = isObject(rsp) ? rsp.values : undefined;
+  if (Array.isArray(values) && values.every((v): v is string => typeof v === 'string')) {
+    return values;
   }
   throw new Error(`suggest/${field}: the backend answered without a "values" list of strings`);
 }
 
 export function parseSchemaResponse(rsp: unknown): SchemaResponse {
-  if (typeof rsp === 'object' && rsp !== null && Array.isArray((rsp as { tables?: unknown }).tables)) {
-    return rsp as SchemaResponse;
+  const tables = isObject(rsp) ? rsp.tables : undefined;
+  const valid =
+    Array.isArray(tables) &&
+    tables.every(
+      (t) =>
+        isObject(t) &&
+        typeof t.name === 'string' &&
+        Array.isArray(t.columns) &&
+        t.columns.every((c) => isObject(c) && typeof c.name === 'string' && typeof c.type === 'string')
+    );
+  if (!valid) {
+    throw new Error('schema: the backend answered without a "tables" list of named tables with named, typed columns');
   }
-  throw new Error('schema: the backend answered without a "tables" list');
+  return rsp as unknown as SchemaResponse;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
