@@ -1,15 +1,17 @@
 import '@testing-library/jest-dom';
 import { TextDecoder, TextEncoder } from 'util';
 
+import { consoleNoise } from './src/test/console';
+
 // i18next (inside @grafana/ui) advertises itself on console.info when initialised.
 process.env.I18NEXT_NO_SUPPORT_NOTICE = 'true';
 
 // Tests stay quiet: anything written to console.error or console.warn (React act() warnings, failed
-// prop types, errors a component logs) fails the test that caused it.
-let consoleNoise: string[] = [];
+// prop types, errors a component logs) fails the test that caused it, unless the test takes it
+// with takeConsoleNoise() from src/test/console.ts.
 let consoleSpies: jest.SpyInstance[] = [];
 beforeEach(() => {
-  consoleNoise = [];
+  consoleNoise.length = 0;
   consoleSpies = (['error', 'warn'] as const).map((level) =>
     jest.spyOn(console, level).mockImplementation((...args: unknown[]) => {
       consoleNoise.push(`console.${level}: ${args.map(String).join(' ')}`);
@@ -50,3 +52,16 @@ class ResizeObserverStub {
   disconnect() {}
 }
 Object.assign(global, { ResizeObserver: ResizeObserverStub });
+
+class IntersectionObserverStub {
+  readonly root = null;
+  readonly rootMargin = '';
+  readonly thresholds: number[] = [];
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+  takeRecords() {
+    return [];
+  }
+}
+Object.assign(global, { IntersectionObserver: IntersectionObserverStub });

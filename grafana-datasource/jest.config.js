@@ -38,6 +38,7 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/jest-setup.ts'],
   moduleNameMapper: {
     '\\.(css|scss|sass)$': 'identity-obj-proxy',
+    '^react-inlinesvg$': '<rootDir>/src/test/reactInlineSvgMock.tsx',
   },
   transform: {
     '^.+\\.m?[tj]sx?$': [

@@ -230,7 +230,7 @@ function NarrativeEditor({
   const missing = needsSubject && !narrative.subject?.trim();
   return (
     <InlineFieldRow>
-      <InlineField label="Narrative" labelWidth={LABEL_WIDTH} htmlFor={`mdm-kind-${refId}`} tooltip="What the narrative tells">
+      <InlineField label="Narrative kind" labelWidth={LABEL_WIDTH} htmlFor={`mdm-kind-${refId}`} tooltip="What the narrative tells">
         <Combobox
           id={`mdm-kind-${refId}`}
           options={NARRATIVE_KIND_OPTIONS}
