@@ -6,7 +6,10 @@ import { DEFAULT_ANNOTATION_QUERY, DEFAULT_QUERY, MdmQuery } from '../types';
  * every enum value of the query model. `src/queryModel.test.ts` keeps the files equal to this list;
  * `UPDATE_FIXTURES=1 npx jest src/queryModel.test.ts` rewrites them.
  */
-export const QUERY_FIXTURES: Record<string, MdmQuery & Record<string, unknown>> = {
+/** A query with the top-level keys Grafana's frontend adds when it sends it. */
+type SentQuery = MdmQuery & { datasourceId?: number; intervalMs?: number; maxDataPoints?: number };
+
+export const QUERY_FIXTURES: Record<string, SentQuery> = {
   default: { refId: 'A', ...DEFAULT_QUERY } as MdmQuery,
   annotations_default: { refId: 'Anno', ...DEFAULT_ANNOTATION_QUERY } as MdmQuery,
   timeline_all_filters: {
