@@ -26,42 +26,45 @@ afterEach(() => {
 // jsdom lacks these; Grafana's UI packages use them at import time or on render.
 Object.assign(global, { TextDecoder, TextEncoder });
 
-Object.defineProperty(window, 'matchMedia', {
-  writable: true,
-  value: jest.fn().mockImplementation((query: string) => ({
-    matches: false,
-    media: query,
-    onchange: null,
-    addListener: jest.fn(),
-    removeListener: jest.fn(),
-    addEventListener: jest.fn(),
-    removeEventListener: jest.fn(),
-    dispatchEvent: jest.fn(),
-  })),
-});
+// The rest is for the jsdom tests; the node-environment tests (plugin.json, fixtures) skip it.
+if (typeof window !== 'undefined') {
+  Object.defineProperty(window, 'matchMedia', {
+    writable: true,
+    value: jest.fn().mockImplementation((query: string) => ({
+      matches: false,
+      media: query,
+      onchange: null,
+      addListener: jest.fn(),
+      removeListener: jest.fn(),
+      addEventListener: jest.fn(),
+      removeEventListener: jest.fn(),
+      dispatchEvent: jest.fn(),
+    })),
+  });
 
-// @grafana/ui measures text on a canvas (Combobox widths); jsdom has no canvas.
-HTMLCanvasElement.prototype.getContext = jest.fn(() => ({
-  measureText: (text: string) => ({ width: text.length * 7 }),
-  font: '',
-})) as unknown as typeof HTMLCanvasElement.prototype.getContext;
+  // @grafana/ui measures text on a canvas (Combobox widths); jsdom has no canvas.
+  HTMLCanvasElement.prototype.getContext = jest.fn(() => ({
+    measureText: (text: string) => ({ width: text.length * 7 }),
+    font: '',
+  })) as unknown as typeof HTMLCanvasElement.prototype.getContext;
 
-class ResizeObserverStub {
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-}
-Object.assign(global, { ResizeObserver: ResizeObserverStub });
-
-class IntersectionObserverStub {
-  readonly root = null;
-  readonly rootMargin = '';
-  readonly thresholds: number[] = [];
-  observe() {}
-  unobserve() {}
-  disconnect() {}
-  takeRecords() {
-    return [];
+  class ResizeObserverStub {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
   }
+  Object.assign(global, { ResizeObserver: ResizeObserverStub });
+
+  class IntersectionObserverStub {
+    readonly root = null;
+    readonly rootMargin = '';
+    readonly thresholds: number[] = [];
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+    takeRecords() {
+      return [];
+    }
+  }
+  Object.assign(global, { IntersectionObserver: IntersectionObserverStub });
 }
-Object.assign(global, { IntersectionObserver: IntersectionObserverStub });

@@ -33,6 +33,8 @@ const esModules = [
 
 module.exports = {
   testEnvironment: 'jest-environment-jsdom',
+  // Rendering Grafana's components in jsdom is slow on a busy 2-core machine; 5 s is not enough there.
+  testTimeout: 30000,
   roots: ['<rootDir>/src'],
   testMatch: ['<rootDir>/src/**/*.test.{ts,tsx}'],
   setupFilesAfterEnv: ['<rootDir>/jest-setup.ts'],

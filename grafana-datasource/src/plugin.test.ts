@@ -1,3 +1,6 @@
+/**
+ * @jest-environment node
+ */
 import Ajv from 'ajv';
 import { existsSync, readFileSync } from 'fs';
 import path from 'path';

@@ -1,3 +1,6 @@
+/**
+ * @jest-environment node
+ */
 import Ajv from 'ajv';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import path from 'path';
