@@ -72,7 +72,10 @@ export class DataSource extends DataSourceWithBackend<MdmQuery, MdmDataSourceOpt
       out.sql = getTemplateSrv().replace(query.sql, scopedVars, sqlFormat);
     }
     if (query.narrative?.subject !== undefined) {
-      out.narrative = { ...query.narrative, subject: getTemplateSrv().replace(query.narrative.subject, scopedVars, 'csv') };
+      out.narrative = {
+        ...query.narrative,
+        subject: getTemplateSrv().replace(query.narrative.subject, scopedVars, 'csv'),
+      };
     }
     return out;
   }

@@ -72,10 +72,26 @@ describe('the rules catch what Grafana refuses', () => {
     ['an unknown type', (p) => (p.type = 'source'), '/type must be equal to one of the allowed values'],
     ['a missing name', (p) => delete p.name, "/ must have required property 'name'"],
     ['an unknown top-level key', (p) => (p.colour = 'blue'), '/ must NOT have additional properties'],
-    ['no keywords', (p) => ((p.info as Record<string, unknown>).keywords = []), '/info/keywords must NOT have fewer than 1 items'],
-    ['a missing large logo', (p) => delete ((p.info as Record<string, Record<string, unknown>>).logos.large), "/info/logos must have required property 'large'"],
-    ['a version that is not semver', (p) => ((p.info as Record<string, unknown>).version = 'v1'), '/info/version must match pattern'],
-    ['a loose Grafana dependency', (p) => ((p.dependencies as Record<string, unknown>).grafanaDependency = 'latest'), '/dependencies/grafanaDependency must match pattern'],
+    [
+      'no keywords',
+      (p) => ((p.info as Record<string, unknown>).keywords = []),
+      '/info/keywords must NOT have fewer than 1 items',
+    ],
+    [
+      'a missing large logo',
+      (p) => delete (p.info as Record<string, Record<string, unknown>>).logos.large,
+      "/info/logos must have required property 'large'",
+    ],
+    [
+      'a version that is not semver',
+      (p) => ((p.info as Record<string, unknown>).version = 'v1'),
+      '/info/version must match pattern',
+    ],
+    [
+      'a loose Grafana dependency',
+      (p) => ((p.dependencies as Record<string, unknown>).grafanaDependency = 'latest'),
+      '/dependencies/grafanaDependency must match pattern',
+    ],
     ['alerting without a backend', (p) => (p.backend = false), '/backend must be equal to constant'],
     ['a backend without an executable', (p) => delete p.executable, "/ must have required property 'executable'"],
   ];

@@ -45,11 +45,14 @@ describe('provisioning/datasources/mdm-audit.yaml', () => {
 });
 
 describe('provisioning/dashboards/dashboards.yaml', () => {
-  it("loads the dashboards folder as docker-compose mounts it", () => {
+  it('loads the dashboards folder as docker-compose mounts it', () => {
     const file = load('dashboards/dashboards.yaml');
     expect(file.apiVersion).toBe(1);
     expect(file.providers).toEqual([
-      expect.objectContaining({ type: 'file', options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }) }),
+      expect.objectContaining({
+        type: 'file',
+        options: expect.objectContaining({ path: '/var/lib/grafana/dashboards' }),
+      }),
     ]);
   });
 });

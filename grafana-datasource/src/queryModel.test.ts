@@ -55,7 +55,11 @@ if (process.env.UPDATE_FIXTURES) {
 describe('query fixtures for the Rust deserializer', () => {
   it('fixtures/queries holds exactly the fixture list, byte for byte', () => {
     const names = readdirSync(VALID_DIR).filter((f) => f.endsWith('.json'));
-    expect(names.sort()).toEqual(Object.keys(QUERY_FIXTURES).map((n) => `${n}.json`).sort());
+    expect(names.sort()).toEqual(
+      Object.keys(QUERY_FIXTURES)
+        .map((n) => `${n}.json`)
+        .sort()
+    );
     for (const [name, q] of Object.entries(QUERY_FIXTURES)) {
       expect(readFileSync(path.join(VALID_DIR, `${name}.json`), 'utf8')).toBe(toFile(q));
     }
@@ -86,7 +90,20 @@ describe('query fixtures for the Rust deserializer', () => {
     expect([...used((q) => [q.stats?.groupBy])].filter(Boolean).sort()).toEqual([...STATS_GROUP_BY].sort());
     expect([...used((q) => [q.narrative?.kind])].filter(Boolean).sort()).toEqual([...NARRATIVE_KINDS].sort());
     const fields = used((q) => [...Object.keys(q), ...Object.keys(q.filters ?? {})]);
-    for (const f of ['filters', 'sql', 'stats', 'narrative', 'limit', 'vendors', 'actors', 'devices', 'actions', 'riskLevels', 'riskTags', 'text']) {
+    for (const f of [
+      'filters',
+      'sql',
+      'stats',
+      'narrative',
+      'limit',
+      'vendors',
+      'actors',
+      'devices',
+      'actions',
+      'riskLevels',
+      'riskTags',
+      'text',
+    ]) {
       expect(fields).toContain(f);
     }
   });

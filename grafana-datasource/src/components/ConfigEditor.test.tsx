@@ -21,6 +21,7 @@ function settings(patch: Partial<Settings> = {}): Settings {
     access: 'proxy',
     url: '',
     user: '',
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- DataSourceSettings still requires it
     database: '',
     basicAuth: false,
     basicAuthUser: '',

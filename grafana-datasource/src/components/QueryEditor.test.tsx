@@ -9,7 +9,7 @@ import { DataSource } from '../datasource';
 import { FakeTemplateSrv } from '../test/fakeTemplateSrv';
 import { takeConsoleNoise } from '../test/console';
 import { makeDataSource } from '../test/settings';
-import { useElementSize } from '../test/size';
+import { withElementSize } from '../test/size';
 import { MdmQuery } from '../types';
 import { compactFilters, parseLimit, QueryEditor } from './QueryEditor';
 import { SQL_EXAMPLE, sqlSuggestions } from './SqlEditor';
@@ -25,7 +25,7 @@ jest.mock('@grafana/ui', () => {
   };
 });
 
-useElementSize();
+withElementSize();
 
 const range: TimeRange = { from: dateTime(1000), to: dateTime(2000), raw: { from: 'now-6h', to: 'now' } };
 
@@ -175,7 +175,9 @@ describe('filters', () => {
     await userEvent.click(screen.getByLabelText('Actions'));
     expect(await screen.findByText(/error occurred while loading options/i)).toBeInTheDocument();
     // Grafana's Combobox also logs the failure.
-    expect(takeConsoleNoise()).toEqual(['console.error: Error loading async options for Combobox Error: store unreachable']);
+    expect(takeConsoleNoise()).toEqual([
+      'console.error: Error loading async options for Combobox Error: store unreachable',
+    ]);
   });
 });
 
@@ -225,7 +227,11 @@ describe('narrative', () => {
   });
 
   it('changes the kind and hides the subject for a period summary', async () => {
-    const { lastQuery } = setup({ refId: 'A', queryType: 'narrative', narrative: { kind: 'admin_activity', subject: 'x' } });
+    const { lastQuery } = setup({
+      refId: 'A',
+      queryType: 'narrative',
+      narrative: { kind: 'admin_activity', subject: 'x' },
+    });
     await userEvent.click(screen.getByLabelText('Narrative kind'));
     await userEvent.click(await screen.findByRole('option', { name: /Period summary/ }));
     expect(lastQuery().narrative).toEqual({ kind: 'period_summary', subject: 'x' });

@@ -1,4 +1,4 @@
-import React, { ChangeEvent, useEffect, useState } from 'react';
+import React, { ChangeEvent, useState } from 'react';
 
 import { QueryEditorProps } from '@grafana/data';
 import { Combobox, InlineField, InlineFieldRow, Input, MultiCombobox, RadioButtonGroup, Stack } from '@grafana/ui';
@@ -40,10 +40,25 @@ const USES_LIMIT: readonly QueryType[] = ['timeline', 'sql', 'episodes', 'annota
 type ListFilter = 'vendors' | 'actors' | 'devices' | 'actions' | 'riskTags';
 const FILTER_PICKERS: Array<{ key: ListFilter; field: SuggestField; label: string; tooltip: string }> = [
   { key: 'vendors', field: 'vendors', label: 'Vendors', tooltip: 'MDM vendors: jamf, microsoft, omnissa' },
-  { key: 'actors', field: 'actors', label: 'Actors', tooltip: 'Who acted: UPN, name or id of an admin, app or API client' },
+  {
+    key: 'actors',
+    field: 'actors',
+    label: 'Actors',
+    tooltip: 'Who acted: UPN, name or id of an admin, app or API client',
+  },
   { key: 'devices', field: 'devices', label: 'Devices', tooltip: 'Device id, serial number or name' },
-  { key: 'actions', field: 'actions', label: 'Actions', tooltip: 'Canonical verbs: wipe, lock, clear_passcode, assign, ...' },
-  { key: 'riskTags', field: 'risk_tags', label: 'Risk tags', tooltip: 'remote_wipe, role_grant, audit_tamper, bulk_destructive, ...' },
+  {
+    key: 'actions',
+    field: 'actions',
+    label: 'Actions',
+    tooltip: 'Canonical verbs: wipe, lock, clear_passcode, assign, ...',
+  },
+  {
+    key: 'riskTags',
+    field: 'risk_tags',
+    label: 'Risk tags',
+    tooltip: 'remote_wipe, role_grant, audit_tamper, bulk_destructive, ...',
+  },
 ];
 
 export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
@@ -70,7 +85,8 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
     change(next, true);
   };
 
-  const changeFilters = (filters: MdmFilters, run: boolean) => change({ ...query, filters: compactFilters(filters) }, run);
+  const changeFilters = (filters: MdmFilters, run: boolean) =>
+    change({ ...query, filters: compactFilters(filters) }, run);
   const filters = query.filters ?? {};
 
   return (
@@ -96,7 +112,13 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
         <>
           <InlineFieldRow>
             {FILTER_PICKERS.map(({ key, field, label, tooltip }) => (
-              <InlineField key={key} label={label} labelWidth={LABEL_WIDTH} tooltip={tooltip} htmlFor={`mdm-${key}-${query.refId}`}>
+              <InlineField
+                key={key}
+                label={label}
+                labelWidth={LABEL_WIDTH}
+                tooltip={tooltip}
+                htmlFor={`mdm-${key}-${query.refId}`}
+              >
                 <SuggestPicker
                   id={`mdm-${key}-${query.refId}`}
                   field={field}
@@ -137,7 +159,9 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
                 id={`mdm-text-${query.refId}`}
                 value={filters.text ?? ''}
                 placeholder="e.g. DisablePasscode"
-                onChange={(e: ChangeEvent<HTMLInputElement>) => changeFilters({ ...filters, text: e.currentTarget.value }, false)}
+                onChange={(e: ChangeEvent<HTMLInputElement>) =>
+                  changeFilters({ ...filters, text: e.currentTarget.value }, false)
+                }
                 onBlur={() => onRunQuery()}
               />
             </InlineField>
@@ -188,7 +212,12 @@ export function compactFilters(filters: MdmFilters): MdmFilters | undefined {
 function StatsEditor({ refId, stats, onChange }: { refId: string; stats: MdmStats; onChange: (s: MdmStats) => void }) {
   return (
     <InlineFieldRow>
-      <InlineField label="Metric" labelWidth={LABEL_WIDTH} htmlFor={`mdm-metric-${refId}`} tooltip="The number per time bucket">
+      <InlineField
+        label="Metric"
+        labelWidth={LABEL_WIDTH}
+        htmlFor={`mdm-metric-${refId}`}
+        tooltip="The number per time bucket"
+      >
         <Combobox
           id={`mdm-metric-${refId}`}
           options={STATS_METRIC_OPTIONS}
@@ -230,7 +259,12 @@ function NarrativeEditor({
   const missing = needsSubject && !narrative.subject?.trim();
   return (
     <InlineFieldRow>
-      <InlineField label="Narrative kind" labelWidth={LABEL_WIDTH} htmlFor={`mdm-kind-${refId}`} tooltip="What the narrative tells">
+      <InlineField
+        label="Narrative kind"
+        labelWidth={LABEL_WIDTH}
+        htmlFor={`mdm-kind-${refId}`}
+        tooltip="What the narrative tells"
+      >
         <Combobox
           id={`mdm-kind-${refId}`}
           options={NARRATIVE_KIND_OPTIONS}
@@ -247,7 +281,11 @@ function NarrativeEditor({
           htmlFor={`mdm-subject-${refId}`}
           tooltip={`The ${NARRATIVE_SUBJECT_HELP[narrative.kind]}; dashboard variables work`}
           invalid={missing}
-          error={missing ? `This narrative needs a ${NARRATIVE_SUBJECT_HELP[narrative.kind].replace(' (required)', '')}` : undefined}
+          error={
+            missing
+              ? `This narrative needs a ${NARRATIVE_SUBJECT_HELP[narrative.kind].replace(' (required)', '')}`
+              : undefined
+          }
         >
           <Input
             id={`mdm-subject-${refId}`}
@@ -266,7 +304,17 @@ function NarrativeEditor({
 }
 
 /** Positive whole number; empty means the default. Invalid input is shown, not sent. */
-function LimitField({
+function LimitField(props: {
+  refId: string;
+  label: string;
+  limit: number | undefined;
+  onChange: (limit: number | undefined) => void;
+}) {
+  // Keyed by the saved limit: when the query changes elsewhere, the text starts over from it.
+  return <LimitInput key={String(props.limit)} {...props} />;
+}
+
+function LimitInput({
   refId,
   label,
   limit,
@@ -278,7 +326,6 @@ function LimitField({
   onChange: (limit: number | undefined) => void;
 }) {
   const [text, setText] = useState(limit === undefined ? '' : String(limit));
-  useEffect(() => setText(limit === undefined ? '' : String(limit)), [limit]);
   const parsed = parseLimit(text);
   return (
     <InlineFieldRow>

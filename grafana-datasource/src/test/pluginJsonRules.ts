@@ -108,7 +108,10 @@ export const PLUGIN_JSON_RULES = {
     },
   },
   allOf: [
-    { if: { properties: { alerting: { const: true } }, required: ['alerting'] }, then: { properties: { backend: { const: true } }, required: ['backend'] } },
+    {
+      if: { properties: { alerting: { const: true } }, required: ['alerting'] },
+      then: { properties: { backend: { const: true } }, required: ['backend'] },
+    },
     { if: { properties: { backend: { const: true } }, required: ['backend'] }, then: { required: ['executable'] } },
   ],
 } as const;

@@ -57,7 +57,11 @@ export const QUERY_FIXTURES: Record<string, SentQuery> = {
     stats: { metric: 'risk_score_max', groupBy: 'actor' },
     limit: 10,
   },
-  stats_risk_score_avg_by_action: { refId: 'A', queryType: 'stats', stats: { metric: 'risk_score_avg', groupBy: 'action' } },
+  stats_risk_score_avg_by_action: {
+    refId: 'A',
+    queryType: 'stats',
+    stats: { metric: 'risk_score_avg', groupBy: 'action' },
+  },
   stats_distinct_devices_by_risk_level: {
     refId: 'A',
     queryType: 'stats',
@@ -102,7 +106,10 @@ export const QUERY_FIXTURES: Record<string, SentQuery> = {
  * the schema test expects ajv to say (the Rust side words its own errors).
  */
 export const INVALID_QUERY_FIXTURES: Record<string, { query: unknown; reason: string }> = {
-  unknown_query_type: { query: { refId: 'A', queryType: 'logs' }, reason: '/queryType must be equal to one of the allowed values' },
+  unknown_query_type: {
+    query: { refId: 'A', queryType: 'logs' },
+    reason: '/queryType must be equal to one of the allowed values',
+  },
   unknown_risk_level: {
     query: { refId: 'A', queryType: 'timeline', filters: { riskLevels: ['severe'] } },
     reason: '/filters/riskLevels/0 must be equal to one of the allowed values',

@@ -8,7 +8,6 @@ export function instanceSettings(
   jsonData: MdmDataSourceOptions = {}
 ): DataSourceInstanceSettings<MdmDataSourceOptions> {
   return {
-    id: 7,
     uid: 'mdm-uid',
     type: pluginJson.id,
     name: 'MDM Audit',

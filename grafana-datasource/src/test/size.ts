@@ -2,7 +2,7 @@
  * jsdom lays nothing out, so every element measures 0x0 and the virtualised option lists of
  * @grafana/ui's Combobox render no options. This gives elements a size for the tests of a file.
  */
-export function useElementSize(width = 400, height = 400) {
+export function withElementSize(width = 400, height = 400) {
   const saved = {
     clientWidth: Object.getOwnPropertyDescriptor(Element.prototype, 'clientWidth'),
     clientHeight: Object.getOwnPropertyDescriptor(Element.prototype, 'clientHeight'),
