@@ -29,6 +29,17 @@ describe('default query', () => {
     expect(ds.getDefaultQuery(CoreApp.Explore)).toBe(DEFAULT_QUERY);
   });
 
+  it('alert rules start from a stats query, since alerting needs numbers', () => {
+    const ds = makeDataSource();
+    for (const app of [CoreApp.UnifiedAlerting, CoreApp.CloudAlerting]) {
+      expect(ds.getDefaultQuery(app)).toEqual({
+        queryType: 'stats',
+        stats: { metric: 'count', groupBy: 'none' },
+        filters: { riskLevels: ['high', 'critical'] },
+      });
+    }
+  });
+
   it('annotations start from high and critical events', () => {
     const ds = makeDataSource();
     expect(ds.annotations.getDefaultQuery?.()).toEqual({

@@ -10,6 +10,7 @@ import {
 import { DataSourceWithBackend, getTemplateSrv } from '@grafana/runtime';
 
 import {
+  DEFAULT_ALERTING_QUERY,
   DEFAULT_ANNOTATION_QUERY,
   DEFAULT_QUERY,
   isSuggestField,
@@ -44,8 +45,8 @@ export class DataSource extends DataSourceWithBackend<MdmQuery, MdmDataSourceOpt
     super(instanceSettings);
   }
 
-  override getDefaultQuery(_app: CoreApp): Partial<MdmQuery> {
-    return DEFAULT_QUERY;
+  override getDefaultQuery(app: CoreApp): Partial<MdmQuery> {
+    return app === CoreApp.UnifiedAlerting || app === CoreApp.CloudAlerting ? DEFAULT_ALERTING_QUERY : DEFAULT_QUERY;
   }
 
   /** Skips queries that cannot run yet: hidden ones and an `sql` query without a statement. */

@@ -84,10 +84,17 @@ export const DEFAULT_LIMIT = 1000;
 export const DEFAULT_STATS: MdmStats = { metric: 'count', groupBy: 'none' };
 export const DEFAULT_NARRATIVE: MdmNarrative = { kind: 'period_summary' };
 
-/** The query a new panel, Explore tab or alert rule starts with. */
+/** The query a new panel or Explore tab starts with. */
 export const DEFAULT_QUERY: Partial<MdmQuery> = {
   queryType: 'timeline',
   limit: DEFAULT_LIMIT,
+};
+
+/** The query a new alert rule starts with: alert rules need numbers, which `stats` returns. */
+export const DEFAULT_ALERTING_QUERY: Partial<MdmQuery> = {
+  queryType: 'stats',
+  stats: { metric: 'count', groupBy: 'none' },
+  filters: { riskLevels: ['high', 'critical'] },
 };
 
 /** The query a new annotation starts with: high and critical events. */

@@ -2,7 +2,7 @@ import React, { useState } from 'react';
 import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 
-import { dateTime, TimeRange } from '@grafana/data';
+import { CoreApp, dateTime, TimeRange } from '@grafana/data';
 import { setTemplateSrv } from '@grafana/runtime';
 
 import { DataSource } from '../datasource';
@@ -29,7 +29,7 @@ withElementSize();
 
 const range: TimeRange = { from: dateTime(1000), to: dateTime(2000), raw: { from: 'now-6h', to: 'now' } };
 
-function setup(initial: MdmQuery, suggestions: Record<string, string[]> = {}) {
+function setup(initial: MdmQuery, suggestions: Record<string, string[]> = {}, app?: CoreApp) {
   const datasource: DataSource = makeDataSource();
   const getSuggestions = jest
     .spyOn(datasource, 'getSuggestions')
@@ -46,6 +46,7 @@ function setup(initial: MdmQuery, suggestions: Record<string, string[]> = {}) {
         datasource={datasource}
         query={query}
         range={range}
+        app={app}
         onChange={(q) => {
           onChange(q);
           setQuery(q);
@@ -102,6 +103,20 @@ describe('query type', () => {
     const { lastQuery } = setup({ refId: 'A', queryType: 'timeline', sql: 'SELECT 1' });
     await userEvent.click(screen.getByRole('radio', { name: 'SQL' }));
     expect(lastQuery().sql).toBe('SELECT 1');
+  });
+});
+
+describe('alert rules', () => {
+  it('point to the stats query type when another is chosen', async () => {
+    setup({ refId: 'A', queryType: 'timeline' }, {}, CoreApp.UnifiedAlerting);
+    expect(screen.getByText('Alert rules need numbers')).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('radio', { name: 'Stats' }));
+    expect(screen.queryByText('Alert rules need numbers')).not.toBeInTheDocument();
+  });
+
+  it('say nothing of it on dashboards', () => {
+    setup({ refId: 'A', queryType: 'timeline' }, {}, CoreApp.PanelEditor);
+    expect(screen.queryByText('Alert rules need numbers')).not.toBeInTheDocument();
   });
 });
 

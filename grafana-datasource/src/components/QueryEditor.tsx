@@ -1,7 +1,16 @@
 import React, { ChangeEvent, useState } from 'react';
 
-import { QueryEditorProps } from '@grafana/data';
-import { Combobox, InlineField, InlineFieldRow, Input, MultiCombobox, RadioButtonGroup, Stack } from '@grafana/ui';
+import { CoreApp, QueryEditorProps } from '@grafana/data';
+import {
+  Alert,
+  Combobox,
+  InlineField,
+  InlineFieldRow,
+  Input,
+  MultiCombobox,
+  RadioButtonGroup,
+  Stack,
+} from '@grafana/ui';
 
 import { DataSource } from '../datasource';
 import {
@@ -61,7 +70,7 @@ const FILTER_PICKERS: Array<{ key: ListFilter; field: SuggestField; label: strin
   },
 ];
 
-export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: Props) {
+export function QueryEditor({ query, onChange, onRunQuery, datasource, range, app }: Props) {
   const queryType: QueryType = isQueryType(query.queryType) ? query.queryType : 'timeline';
 
   const change = (next: MdmQuery, run: boolean) => {
@@ -96,6 +105,12 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range }: 
           <RadioButtonGroup<QueryType> options={QUERY_TYPE_OPTIONS} value={queryType} onChange={onQueryTypeChange} />
         </InlineField>
       </InlineFieldRow>
+
+      {(app === CoreApp.UnifiedAlerting || app === CoreApp.CloudAlerting) && queryType !== 'stats' && (
+        <Alert severity="info" title="Alert rules need numbers">
+          Use the Stats query type: it returns one numeric series per group, which alert conditions can evaluate.
+        </Alert>
+      )}
 
       {queryType === 'sql' ? (
         <SqlEditor

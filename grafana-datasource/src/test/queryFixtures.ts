@@ -1,4 +1,4 @@
-import { DEFAULT_ANNOTATION_QUERY, DEFAULT_QUERY, MdmQuery } from '../types';
+import { DEFAULT_ALERTING_QUERY, DEFAULT_ANNOTATION_QUERY, DEFAULT_QUERY, MdmQuery } from '../types';
 
 /**
  * The queries written to fixtures/queries/<name>.json (fixtures/README.md says what each is for).
@@ -12,6 +12,7 @@ type SentQuery = MdmQuery & { datasourceId?: number; intervalMs?: number; maxDat
 export const QUERY_FIXTURES: Record<string, SentQuery> = {
   default: { refId: 'A', ...DEFAULT_QUERY } as MdmQuery,
   annotations_default: { refId: 'Anno', ...DEFAULT_ANNOTATION_QUERY } as MdmQuery,
+  alerting_default: { refId: 'A', ...DEFAULT_ALERTING_QUERY } as MdmQuery,
   timeline_all_filters: {
     refId: 'A',
     queryType: 'timeline',
