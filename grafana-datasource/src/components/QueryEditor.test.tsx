@@ -80,7 +80,8 @@ describe('query type', () => {
     });
     expect(onRunQuery).toHaveBeenCalledTimes(1);
     expect(screen.getByLabelText('Metric')).toBeInTheDocument();
-    expect(screen.getByLabelText('Max series')).toBeInTheDocument();
+    // One series: nothing to cap.
+    expect(screen.queryByLabelText('Max series')).not.toBeInTheDocument();
   });
 
   it('switching to narrative starts with a period summary and hides the row cap', async () => {
@@ -222,6 +223,7 @@ describe('stats', () => {
     await userEvent.click(screen.getByLabelText('Group by'));
     await userEvent.click(await screen.findByRole('option', { name: 'Actor' }));
     expect(lastQuery().stats).toEqual({ metric: 'risk_score_max', groupBy: 'actor' });
+    expect(screen.getByLabelText('Max series')).toBeInTheDocument();
   });
 
   it('changes the metric', async () => {

@@ -43,8 +43,13 @@ export type Props = QueryEditorProps<DataSource, MdmQuery, MdmDataSourceOptions>
 
 const LABEL_WIDTH = 16;
 
-/** Query types whose result is capped by `limit`. */
-const USES_LIMIT: readonly QueryType[] = ['timeline', 'sql', 'episodes', 'annotations', 'stats'];
+/** Whether `limit` caps anything: rows, or the series of a grouped stats query. */
+function usesLimit(query: MdmQuery, queryType: QueryType): boolean {
+  if (queryType === 'stats') {
+    return (query.stats?.groupBy ?? 'none') !== 'none';
+  }
+  return queryType !== 'narrative';
+}
 
 type ListFilter = 'vendors' | 'actors' | 'devices' | 'actions' | 'riskTags';
 const FILTER_PICKERS: Array<{ key: ListFilter; field: SuggestField; label: string; tooltip: string }> = [
@@ -201,7 +206,7 @@ export function QueryEditor({ query, onChange, onRunQuery, datasource, range, ap
         />
       )}
 
-      {USES_LIMIT.includes(queryType) && (
+      {usesLimit(query, queryType) && (
         <LimitField
           refId={query.refId}
           label={queryType === 'stats' ? 'Max series' : 'Max rows'}

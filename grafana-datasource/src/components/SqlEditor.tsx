@@ -1,7 +1,7 @@
 import React, { useCallback, useEffect, useState } from 'react';
 
 import { getTemplateSrv } from '@grafana/runtime';
-import { CodeEditor, CodeEditorSuggestionItem, CodeEditorSuggestionItemKind } from '@grafana/ui';
+import { CodeEditor, CodeEditorSuggestionItem, CodeEditorSuggestionItemKind, Stack, Text } from '@grafana/ui';
 
 import { DataSource } from '../datasource';
 import { SchemaResponse } from '../types';
@@ -42,18 +42,24 @@ export function SqlEditor({ id, datasource, value, onCommit }: Props) {
   const getSuggestions = useCallback(() => sqlSuggestions(schema), [schema]);
 
   return (
-    <div id={id} aria-label="SQL statement" role="group">
-      <CodeEditor
-        language="sql"
-        value={value}
-        height={200}
-        showLineNumbers
-        showMiniMap={false}
-        onBlur={onCommit}
-        onSave={onCommit}
-        getSuggestions={getSuggestions}
-      />
-    </div>
+    <Stack direction="column" gap={0.5}>
+      <div id={id} aria-label="SQL statement" role="group">
+        <CodeEditor
+          language="sql"
+          value={value}
+          height={200}
+          showLineNumbers
+          showMiniMap={false}
+          onBlur={onCommit}
+          onSave={onCommit}
+          getSuggestions={getSuggestions}
+        />
+      </div>
+      <Text variant="bodySmall" color="secondary">
+        One read-only SELECT over the table events, which holds the events of the panel&apos;s time range. Runs when the
+        editor loses focus or on Ctrl/Cmd+S. Multi-value variables become quoted lists: IN ($actor).
+      </Text>
+    </Stack>
   );
 }
 
