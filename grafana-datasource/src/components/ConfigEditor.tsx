@@ -1,0 +1,160 @@
+import React, { ChangeEvent } from 'react';
+
+import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
+import { Field, FieldSet, Input, RadioButtonGroup, SecretInput } from '@grafana/ui';
+
+import {
+  DEFAULT_LLM_TIMEOUT_SECONDS,
+  DEFAULT_NARRATIVE_MODE,
+  DEFAULT_STORE_URI,
+  MdmDataSourceOptions,
+  MdmSecureJsonData,
+  NarrativeMode,
+} from '../types';
+
+export type Props = DataSourcePluginOptionsEditorProps<MdmDataSourceOptions, MdmSecureJsonData>;
+
+type SecureKey = keyof MdmSecureJsonData;
+type TextKey = 'storeUri' | 'llmEndpoint' | 'llmModel';
+
+const NARRATIVE_MODE_OPTIONS: Array<{ value: NarrativeMode; label: string; description: string }> = [
+  { value: 'template', label: 'Template', description: 'Deterministic sentences from the evidence; no LLM needed' },
+  { value: 'llm', label: 'LLM', description: 'The LLM below writes; the template answers when it fails or times out' },
+];
+
+export function ConfigEditor({ options, onOptionsChange }: Props) {
+  const jsonData = options.jsonData;
+  const secureJsonFields = options.secureJsonFields ?? {};
+  const secureJsonData = options.secureJsonData ?? {};
+
+  const setJson = (patch: Partial<MdmDataSourceOptions>) =>
+    onOptionsChange({ ...options, jsonData: { ...jsonData, ...patch } });
+
+  const onText = (key: TextKey) => (e: ChangeEvent<HTMLInputElement>) => {
+    const value = e.currentTarget.value;
+    setJson({ [key]: value === '' ? undefined : value });
+  };
+
+  const onSecret = (key: SecureKey) => (e: ChangeEvent<HTMLInputElement>) =>
+    onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, [key]: e.currentTarget.value } });
+
+  /** Forget a stored secret: Grafana deletes it when the form is saved. */
+  const onReset = (key: SecureKey) => () =>
+    onOptionsChange({
+      ...options,
+      secureJsonFields: { ...secureJsonFields, [key]: false },
+      secureJsonData: { ...secureJsonData, [key]: '' },
+    });
+
+  const secret = (key: SecureKey, id: string, placeholder: string) => (
+    <SecretInput
+      id={id}
+      isConfigured={Boolean(secureJsonFields[key])}
+      value={secureJsonData[key] ?? ''}
+      placeholder={placeholder}
+      width={60}
+      onReset={onReset(key)}
+      onChange={onSecret(key)}
+    />
+  );
+
+  const timeoutInvalid = jsonData.llmTimeoutSeconds !== undefined && !(jsonData.llmTimeoutSeconds > 0);
+
+  return (
+    <>
+      <FieldSet label="Store">
+        <Field
+          label="Store location"
+          htmlFor="mdm-store-uri"
+          description={
+            <>
+              Where <code>mdm-audit serve</code> writes the audit trail: a directory on the Grafana server (an absolute
+              path is safest; a relative one is resolved against the Grafana server&apos;s working directory), or{' '}
+              <code>s3://bucket/prefix</code> for S3-compatible storage. Default <code>{DEFAULT_STORE_URI}</code>.
+            </>
+          }
+        >
+          <Input
+            id="mdm-store-uri"
+            width={60}
+            value={jsonData.storeUri ?? ''}
+            placeholder={DEFAULT_STORE_URI}
+            onChange={onText('storeUri')}
+          />
+        </Field>
+        <Field
+          label="Storage access key"
+          htmlFor="mdm-storage-access-key"
+          description="For s3:// locations only. Leave empty to use the Grafana server's environment or instance role."
+        >
+          {secret('storageAccessKey', 'mdm-storage-access-key', 'Access key id')}
+        </Field>
+        <Field label="Storage secret key" htmlFor="mdm-storage-secret-key" description="For s3:// locations only.">
+          {secret('storageSecretKey', 'mdm-storage-secret-key', 'Secret access key')}
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="Narratives">
+        <Field
+          label="Narrative mode"
+          description="How narrative queries are written. Every sentence cites the events it rests on in both modes."
+        >
+          <RadioButtonGroup<NarrativeMode>
+            options={NARRATIVE_MODE_OPTIONS}
+            value={jsonData.narrativeMode ?? DEFAULT_NARRATIVE_MODE}
+            onChange={(narrativeMode) => setJson({ narrativeMode })}
+          />
+        </Field>
+        <Field
+          label="LLM endpoint"
+          htmlFor="mdm-llm-endpoint"
+          description="Base URL of an OpenAI-compatible chat completions API (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp server), e.g. http://127.0.0.1:8080/v1."
+        >
+          <Input
+            id="mdm-llm-endpoint"
+            width={60}
+            value={jsonData.llmEndpoint ?? ''}
+            placeholder="http://127.0.0.1:8080/v1"
+            onChange={onText('llmEndpoint')}
+          />
+        </Field>
+        <Field label="LLM model" htmlFor="mdm-llm-model" description="The model name the endpoint expects.">
+          <Input
+            id="mdm-llm-model"
+            width={60}
+            value={jsonData.llmModel ?? ''}
+            placeholder="gpt-4o-mini"
+            onChange={onText('llmModel')}
+          />
+        </Field>
+        <Field
+          label="LLM timeout (seconds)"
+          htmlFor="mdm-llm-timeout"
+          description={`Per request; when it runs out the template narrator answers instead. Default ${DEFAULT_LLM_TIMEOUT_SECONDS}.`}
+          invalid={timeoutInvalid}
+          error={timeoutInvalid ? 'A number of seconds greater than 0' : undefined}
+        >
+          <Input
+            id="mdm-llm-timeout"
+            type="number"
+            min={1}
+            width={12}
+            value={jsonData.llmTimeoutSeconds ?? ''}
+            placeholder={String(DEFAULT_LLM_TIMEOUT_SECONDS)}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => {
+              const text = e.currentTarget.value.trim();
+              setJson({ llmTimeoutSeconds: text === '' ? undefined : Number(text) });
+            }}
+          />
+        </Field>
+        <Field
+          label="LLM API key"
+          htmlFor="mdm-llm-api-key"
+          description="Sent as a bearer token to the endpoint. Stored encrypted; the browser never reads it back."
+        >
+          {secret('llmApiKey', 'mdm-llm-api-key', 'API key')}
+        </Field>
+      </FieldSet>
+    </>
+  );
+}
