@@ -77,6 +77,7 @@ fn schema_is_stable() {
         ("episode_kind", Utf8, true),
         ("message", Utf8, false),
         ("raw", Utf8, false),
+        ("chain_id", Utf8, true),
         ("chain_seq", Int64, true),
         ("prev_hash", Utf8, true),
         ("hash", Utf8, true),

@@ -144,6 +144,7 @@ pub fn events_to_batch(events: &[NormalizedEvent]) -> Result<RecordBatch, Transf
         strings(events, |e| e.episode_kind.as_deref()),
         strings(events, |e| Some(&e.message)),
         strings(events, |e| Some(&e.raw)),
+        strings(events, |e| e.chain_id.as_deref()),
         Arc::new(seq.finish()),
         strings(events, |e| e.prev_hash.as_deref()),
         strings(events, |e| e.hash.as_deref()),

@@ -107,6 +107,8 @@ pub struct NormalizedEvent {
     pub episode_kind: Option<String>,
     pub message: String,
     pub raw: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<String>,
     #[serde(default)]
     pub chain_seq: Option<i64>,
     #[serde(default)]

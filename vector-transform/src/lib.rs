@@ -11,6 +11,7 @@ pub mod internal_events;
 pub mod normalize;
 pub mod output;
 pub mod schema;
+pub mod store;
 
 pub use dead_letter::DeadLetter;
 pub use error::TransformError;

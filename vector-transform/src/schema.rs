@@ -98,6 +98,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         // evidence
         req("message"),
         req("raw"),
+        s("chain_id"),
         Field::new("chain_seq", Int64, true),
         s("prev_hash"),
         s("hash"),
