@@ -2,7 +2,10 @@
 
 mod demo;
 mod generate;
+mod ingest;
 mod normalize;
+mod store_args;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +30,12 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Normalize raw vendor records (files or stdin) into NDJSON, Parquet or OCSF JSON.
     Normalize(normalize::NormalizeArgs),
+    /// Normalize files (vendor records or normalized NDJSON) and store them in one go, deduplicated
+    /// by event_uid and chained; prints stored / duplicates skipped / dead-lettered.
+    Ingest(ingest::IngestArgs),
+    /// Recompute every hash chain of the store from the files on disk and name the first broken
+    /// link (exit status 2 when anything is broken).
+    Verify(verify::VerifyArgs),
 }
 
 /// Options shared by every command that runs the VRL mappings.
@@ -61,6 +70,12 @@ pub enum CliError {
     /// From the write path.
     #[error(transparent)]
     Transform(#[from] mdm_audit_transform::TransformError),
+    /// From the store.
+    #[error(transparent)]
+    Store(#[from] mdm_audit_transform::store::StoreError),
+    /// From an ingest run.
+    #[error(transparent)]
+    Ingest(#[from] mdm_audit_transform::ingest::IngestError),
     /// A usage problem clap cannot see.
     #[error("{0}")]
     Usage(String),
@@ -72,5 +87,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Demo(args) => demo::run(args),
         Command::Generate(args) => generate::run(args),
         Command::Normalize(args) => normalize::run(args),
+        Command::Ingest(args) => ingest::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests: where the workspace and its samples are.
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -28,4 +30,54 @@ pub fn sample_inputs() -> Vec<PathBuf> {
 pub fn read_record(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     text.trim_end_matches(['\n', '\r']).to_owned()
+}
+
+/// Builds (once per test process) and returns the `mdm-audit` binary of the same profile as the
+/// running test (the tests crate does not own the binary, so `CARGO_BIN_EXE_*` is not available).
+/// The path comes from cargo's own artifact messages, so it is right whatever target or build
+/// directory is configured.
+pub fn cli_binary() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| built_binary("mdm-audit")).clone()
+}
+
+/// Builds binary `bin` (of any workspace member) in the profile of the running test; returns its path.
+/// `--workspace --all-targets` resolves every dependency's features as `cargo test --workspace` does
+/// (dev-dependencies included): with `-p <package>` alone, or without the test targets, cargo would
+/// build DataFusion and Delta Lake a second time with other features. After `scripts/test`'s
+/// `cargo build --workspace --all-targets` this is a no-op.
+pub fn built_binary(bin: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    let release = exe
+        .ancestors()
+        .any(|p| p.file_name().is_some_and(|n| n == "release"));
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args([
+        "build",
+        "--quiet",
+        "--message-format=json",
+        "--workspace",
+        "--all-targets",
+    ])
+    .current_dir(workspace_root());
+    if release {
+        cmd.arg("--release");
+    }
+    let out = cmd.output().expect("run cargo build");
+    assert!(
+        out.status.success(),
+        "cargo build of {bin} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|m| {
+            m["reason"] == "compiler-artifact"
+                && m["target"]["name"] == bin
+                && m["target"]["kind"][0] == "bin"
+                && m["profile"]["test"] == false
+        })
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .unwrap_or_else(|| panic!("cargo reported no executable for {bin}"))
 }

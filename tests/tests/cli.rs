@@ -3,35 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use mdm_audit_tests::workspace_root as root;
 
-/// Builds (once) and returns the CLI binary of the same profile as this test.
 fn binary() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        let exe = std::env::current_exe().expect("test exe path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("target/<profile>/deps/..")
-            .to_owned();
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(env!("CARGO"));
-        cmd.args(["build", "--quiet", "-p", "mdm-audit", "--bin", "mdm-audit"])
-            .current_dir(root());
-        if release {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("run cargo build");
-        assert!(
-            status.success(),
-            "cargo build of the mdm-audit binary failed"
-        );
-        profile_dir.join("mdm-audit")
-    })
-    .clone()
+    mdm_audit_tests::cli_binary()
 }
 
 fn run(args: &[&str], dir: &Path, stdin: Option<&str>) -> Output {

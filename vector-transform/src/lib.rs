@@ -7,6 +7,7 @@ pub mod dead_letter;
 pub mod error;
 pub mod event;
 pub mod generate;
+pub mod ingest;
 pub mod internal_events;
 pub mod normalize;
 pub mod output;

@@ -1,6 +1,7 @@
 //! Runs the VRL programs: the same text Vector compiles, through the same `vrl` crate.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 use vrl::compiler::runtime::{Runtime, Terminate};
@@ -23,9 +24,15 @@ pub struct Normalized {
     pub mapping: String,
 }
 
+/// Programs compiled in this process, by the SHA-256 of their source text: compiling the mappings
+/// costs seconds (VRL's type checker clones type state at every expression), so every normalizer of
+/// a process (one per input file in `ingest`, a pool in `serve`) shares one compilation.
+type ProgramCache = Mutex<HashMap<[u8; 32], Arc<Vec<Program>>>>;
+static COMPILED: LazyLock<ProgramCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
 /// Compiled programs for every source, and a reusable VRL runtime.
 pub struct Normalizer {
-    programs: Vec<Program>,
+    programs: Arc<Vec<Program>>,
     timezone: TimeZone,
     runtime: Runtime,
     now: fn() -> DateTime<Utc>,
@@ -40,24 +47,48 @@ impl std::fmt::Debug for Normalizer {
 }
 
 impl Normalizer {
-    /// Compiles the program of every source from `mappings`.
+    /// Compiles the program of every source from `mappings` (or reuses this process's compilation
+    /// of the same text).
     pub fn new(mappings: &MappingSet, config: &NormalizeConfig) -> Result<Self, TransformError> {
         let timezone = parse_timezone(&config.timezone)?;
-        let functions = vrl::stdlib::all();
-        let mut programs = Vec::with_capacity(Source::ALL.len());
-        for source in Source::ALL {
-            let text = mappings.program_source(source);
-            let result =
-                compile(&text, &functions).map_err(|diags| TransformError::VrlCompile {
-                    source_name: source.name().to_owned(),
-                    diagnostics: format!(
-                        "{}\nline numbers above count through the concatenated files:\n{}",
-                        Formatter::new(&text, diags),
-                        line_table(mappings, source)
-                    ),
-                })?;
-            programs.push(result.program);
-        }
+        let texts: Vec<String> = Source::ALL
+            .iter()
+            .map(|s| mappings.program_source(*s))
+            .collect();
+        let key: [u8; 32] = {
+            use sha2::Digest;
+            let mut h = sha2::Sha256::new();
+            for t in &texts {
+                h.update((t.len() as u64).to_be_bytes());
+                h.update(t.as_bytes());
+            }
+            h.finalize().into()
+        };
+        let cached = COMPILED.lock().ok().and_then(|c| c.get(&key).cloned());
+        let programs = match cached {
+            Some(p) => p,
+            None => {
+                let functions = vrl::stdlib::all();
+                let mut programs = Vec::with_capacity(Source::ALL.len());
+                for (source, text) in Source::ALL.iter().zip(&texts) {
+                    let result =
+                        compile(text, &functions).map_err(|diags| TransformError::VrlCompile {
+                            source_name: source.name().to_owned(),
+                            diagnostics: format!(
+                                "{}\nline numbers above count through the concatenated files:\n{}",
+                                Formatter::new(text, diags),
+                                line_table(mappings, *source)
+                            ),
+                        })?;
+                    programs.push(result.program);
+                }
+                let programs = Arc::new(programs);
+                if let Ok(mut c) = COMPILED.lock() {
+                    c.insert(key, programs.clone());
+                }
+                programs
+            }
+        };
         Ok(Self {
             programs,
             timezone,

@@ -4,16 +4,19 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, BinaryBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder, new_null_array};
+use arrow::array::{
+    ArrayRef, BinaryBuilder, RecordBatch, StringBuilder, TimestampMicrosecondBuilder,
+    new_null_array,
+};
 use arrow::datatypes::DataType;
 use sha2::{Digest, Sha256};
 
+use super::StoreError;
 use super::dedupe::{DEFAULT_MAX_KEYS, DedupeIndex, day_of, digest};
 use super::episodes::{EpisodeRecord, episodes_to_batch};
 use super::location::StoreLocation;
 use super::tables::{DEAD_LETTERS, EPISODES, EVENTS};
 use super::writer::{CommitReceipt, TableWriter, WriterOptions};
-use super::StoreError;
 use crate::batch::events_to_batch;
 use crate::{DeadLetter, NormalizedEvent};
 
@@ -99,7 +102,10 @@ pub fn dead_letters_to_batch(rows: &[DeadLetter]) -> Result<RecordBatch, StoreEr
 
 impl AuditWriter {
     /// Opens the three tables of `location` for writer `options.chain_id`.
-    pub async fn open(location: &StoreLocation, options: WriterOptions) -> Result<Self, StoreError> {
+    pub async fn open(
+        location: &StoreLocation,
+        options: WriterOptions,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
             events: TableWriter::open(location, &EVENTS, options.clone()).await?,
             dead_letters: TableWriter::open(location, &DEAD_LETTERS, options.clone()).await?,
@@ -128,9 +134,47 @@ impl AuditWriter {
         dead_letters: Vec<DeadLetter>,
         episodes: Vec<EpisodeRecord>,
     ) -> Result<AppendSummary, StoreError> {
-        let mut summary = AppendSummary::default();
+        let (events, duplicates) = self.dedupe(events).await?;
+        let mut summary = self.append_deduped(events, dead_letters, episodes).await?;
+        summary.duplicates += duplicates;
+        Ok(summary)
+    }
 
-        let (events, keys) = self.new_events(events, &mut summary).await?;
+    /// Drops the events whose `event_uid` is already stored or repeated among them, and reserves
+    /// the keys of the rest (so that stateful stages between this and
+    /// [`AuditWriter::append_deduped`] never see a duplicate). Returns the new events in their order
+    /// and the number dropped.
+    pub async fn dedupe(
+        &mut self,
+        events: Vec<NormalizedEvent>,
+    ) -> Result<(Vec<NormalizedEvent>, u64), StoreError> {
+        let mut fresh = Vec::with_capacity(events.len());
+        let mut duplicates = 0;
+        let mut loaded = None;
+        for e in events {
+            let day = day_of(e.time);
+            if loaded != Some(day) {
+                self.event_keys.load_day(self.events.table(), day).await?;
+                loaded = Some(day);
+            }
+            if self.event_keys.insert(day, digest(&e.event_uid)) {
+                fresh.push(e);
+            } else {
+                duplicates += 1;
+            }
+        }
+        Ok((fresh, duplicates))
+    }
+
+    /// Like [`AuditWriter::append`] for events that went through [`AuditWriter::dedupe`]: they are
+    /// stored as given. If the commit fails their keys are released, so a retry stores them.
+    pub async fn append_deduped(
+        &mut self,
+        events: Vec<NormalizedEvent>,
+        dead_letters: Vec<DeadLetter>,
+        episodes: Vec<EpisodeRecord>,
+    ) -> Result<AppendSummary, StoreError> {
+        let mut summary = AppendSummary::default();
         if !events.is_empty() {
             let batch = events_to_batch(&events)
                 .map_err(|e| StoreError::Internal(format!("building the events batch: {e}")))?;
@@ -138,8 +182,9 @@ impl AuditWriter {
                 Ok(Some(r)) => summary.commits.push(("events", r)),
                 Ok(None) => {}
                 Err(e) => {
-                    for (day, k) in keys {
-                        self.event_keys.remove(day, k);
+                    for ev in &events {
+                        self.event_keys
+                            .remove(day_of(ev.time), digest(&ev.event_uid));
                     }
                     return Err(e);
                 }
@@ -152,8 +197,12 @@ impl AuditWriter {
         for d in dead_letters {
             let day = day_of(d.ingest_time);
             // Dead letters of a retried request arrive on the same day or the next; both are checked.
-            self.dead_keys.load_day(self.dead_letters.table(), day).await?;
-            self.dead_keys.load_day(self.dead_letters.table(), day - 1).await?;
+            self.dead_keys
+                .load_day(self.dead_letters.table(), day)
+                .await?;
+            self.dead_keys
+                .load_day(self.dead_letters.table(), day - 1)
+                .await?;
             let k = digest(&dead_letter_uid(&d));
             if self.dead_keys.contains(day - 1, k) || !self.dead_keys.insert(day, k) {
                 summary.dead_letter_duplicates += 1;
@@ -163,7 +212,11 @@ impl AuditWriter {
             fresh.push(d);
         }
         if !fresh.is_empty() {
-            match self.dead_letters.append(dead_letters_to_batch(&fresh)?).await {
+            match self
+                .dead_letters
+                .append(dead_letters_to_batch(&fresh)?)
+                .await
+            {
                 Ok(Some(r)) => summary.commits.push(("dead_letters", r)),
                 Ok(None) => {}
                 Err(e) => {
@@ -183,27 +236,5 @@ impl AuditWriter {
             summary.episodes = episodes.len() as u64;
         }
         Ok(summary)
-    }
-
-    /// Drops events already stored or repeated, and reserves the keys of the rest.
-    async fn new_events(
-        &mut self,
-        events: Vec<NormalizedEvent>,
-        summary: &mut AppendSummary,
-    ) -> Result<(Vec<NormalizedEvent>, Vec<(i32, u128)>), StoreError> {
-        let mut fresh = Vec::with_capacity(events.len());
-        let mut keys = Vec::with_capacity(events.len());
-        for e in events {
-            let day = day_of(e.time);
-            self.event_keys.load_day(self.events.table(), day).await?;
-            let k = digest(&e.event_uid);
-            if !self.event_keys.insert(day, k) {
-                summary.duplicates += 1;
-                continue;
-            }
-            keys.push((day, k));
-            fresh.push(e);
-        }
-        Ok((fresh, keys))
     }
 }

@@ -186,7 +186,10 @@ pub fn link_hash(prev_hex: &str, canonical: &[u8]) -> String {
 }
 
 /// The names and columns of `batch` that the canonical form covers (all but `prev_hash`, `hash`).
-pub fn hashed_columns<'a>(schema: &'a Schema, batch: &'a RecordBatch) -> (Vec<&'a str>, Vec<&'a ArrayRef>) {
+pub fn hashed_columns<'a>(
+    schema: &'a Schema,
+    batch: &'a RecordBatch,
+) -> (Vec<&'a str>, Vec<&'a ArrayRef>) {
     schema
         .fields()
         .iter()
@@ -306,7 +309,10 @@ mod tests {
         let n: ArrayRef = Arc::new(StringArray::from(vec![None::<&str>]));
         canonical_row(&["c"], &[&e], 0, &mut empty).expect("ok");
         canonical_row(&["c"], &[&n], 0, &mut null).expect("ok");
-        assert_ne!(empty, null, "an empty string and a null must hash differently");
+        assert_ne!(
+            empty, null,
+            "an empty string and a null must hash differently"
+        );
     }
 
     #[test]

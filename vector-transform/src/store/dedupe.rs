@@ -157,7 +157,12 @@ mod tests {
     fn eviction_keeps_the_most_recent_day_and_the_budget() {
         let mut idx = DedupeIndex::new("k", 3);
         for (day, n) in [(1, 2), (2, 2), (3, 1)] {
-            idx.days.insert(day, (0..n).map(|i| u128::from(i as u32 + day as u32 * 100)).collect());
+            idx.days.insert(
+                day,
+                (0..n)
+                    .map(|i| u128::from(i as u32 + day as u32 * 100))
+                    .collect(),
+            );
             idx.keys += n;
             idx.recent.push_back(day);
             idx.evict();

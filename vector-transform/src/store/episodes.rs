@@ -100,9 +100,24 @@ pub fn episodes_to_batch(rows: &[EpisodeRecord]) -> Result<RecordBatch, StoreErr
         times(&|r| r.last_time.timestamp_micros()),
         ints(&|r| r.event_count),
         ints(&|r| r.device_count),
-        list(&rows.iter().map(|r| r.event_uids.as_slice()).collect::<Vec<_>>()),
-        list(&rows.iter().map(|r| r.devices.as_slice()).collect::<Vec<_>>()),
-        list(&rows.iter().map(|r| r.risk_tags.as_slice()).collect::<Vec<_>>()),
+        list(
+            &rows
+                .iter()
+                .map(|r| r.event_uids.as_slice())
+                .collect::<Vec<_>>(),
+        ),
+        list(
+            &rows
+                .iter()
+                .map(|r| r.devices.as_slice())
+                .collect::<Vec<_>>(),
+        ),
+        list(
+            &rows
+                .iter()
+                .map(|r| r.risk_tags.as_slice())
+                .collect::<Vec<_>>(),
+        ),
         Arc::new(score.finish()),
         times(&|r| r.updated_time.timestamp_micros()),
         new_null_array(&DataType::Utf8, n),

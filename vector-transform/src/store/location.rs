@@ -38,7 +38,9 @@ impl StoreLocation {
             reason,
         };
         if location.trim().is_empty() {
-            return Err(err("empty; give a directory such as ./data or a URL such as s3://bucket/audit".into()));
+            return Err(err(
+                "empty; give a directory such as ./data or a URL such as s3://bucket/audit".into(),
+            ));
         }
         let looks_like_url = location.contains("://");
         if !looks_like_url || location.starts_with("file://") {
@@ -171,7 +173,12 @@ impl LogStoreFactory for PlainLogStoreFactory {
         location: &Url,
         options: &StorageConfig,
     ) -> deltalake::DeltaResult<Arc<dyn LogStore>> {
-        Ok(default_logstore(prefixed_store, root_store, location, options))
+        Ok(default_logstore(
+            prefixed_store,
+            root_store,
+            location,
+            options,
+        ))
     }
 }
 
@@ -200,7 +207,12 @@ mod tests {
         let cwd = std::env::current_dir().expect("cwd");
         assert_eq!(loc.local_root(), Some(cwd.join("data").as_path()));
         assert!(loc.root().as_str().ends_with("/data/"));
-        assert!(loc.table_url("events").expect("url").as_str().ends_with("/data/events/"));
+        assert!(
+            loc.table_url("events")
+                .expect("url")
+                .as_str()
+                .ends_with("/data/events/")
+        );
     }
 
     #[test]

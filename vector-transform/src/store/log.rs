@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use futures::TryStreamExt;
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use serde::{Deserialize, Serialize};
 
 use super::StoreError;
@@ -145,12 +145,17 @@ pub fn parse_commit(version: u64, bytes: &[u8]) -> Result<LogEntry, String> {
             entry.adds.push(AddedFile {
                 path: decode_path(path),
                 partition_values,
-                size: add.get("size").and_then(serde_json::Value::as_i64).unwrap_or(-1),
+                size: add
+                    .get("size")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(-1),
             });
-        } else if let Some(remove) = action.get("remove") {
-            if let Some(p) = remove.get("path").and_then(|v| v.as_str()) {
-                entry.removes.push(decode_path(p));
-            }
+        } else if let Some(p) = action
+            .get("remove")
+            .and_then(|r| r.get("path"))
+            .and_then(|v| v.as_str())
+        {
+            entry.removes.push(decode_path(p));
         }
     }
     Ok(entry)
@@ -162,12 +167,13 @@ fn decode_path(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

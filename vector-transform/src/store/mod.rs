@@ -12,6 +12,8 @@ pub mod verify;
 pub mod writer;
 
 mod audit;
+#[cfg(test)]
+mod tests;
 
 pub use audit::{AppendSummary, AuditWriter, dead_letter_uid, dead_letters_to_batch};
 pub use chain::ChainHead;

@@ -43,8 +43,12 @@ impl TableSpec {
         match self.partitioning {
             Partitioning::None => self.schema.clone(),
             Partitioning::DayOf(_) => {
-                let mut fields: Vec<Field> =
-                    self.schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+                let mut fields: Vec<Field> = self
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
                 fields.push(Field::new(DAY, DataType::Date32, false));
                 Arc::new(Schema::new(fields))
             }
@@ -84,7 +88,12 @@ pub static EVENTS: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
 /// partitioned by the UTC day they arrived.
 pub static DEAD_LETTERS: LazyLock<TableSpec> = LazyLock::new(|| {
     let mut fields = vec![Field::new("dead_letter_uid", DataType::Utf8, false)];
-    fields.extend(dead_letters_schema().fields().iter().map(|f| f.as_ref().clone()));
+    fields.extend(
+        dead_letters_schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone()),
+    );
     TableSpec {
         name: "dead_letters",
         schema: with_chain(fields),

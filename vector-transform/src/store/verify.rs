@@ -18,19 +18,27 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
 use bytes::Bytes;
 use futures::StreamExt;
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Serialize;
 
-use super::chain::{CHAIN_ID, CHAIN_SEQ, GENESIS, HASH, PREV_HASH, canonical_row, is_unhashed, link_hash};
+use super::StoreError;
+use super::chain::{
+    CHAIN_ID, CHAIN_SEQ, GENESIS, HASH, PREV_HASH, canonical_row, is_unhashed, link_hash,
+};
 use super::location::StoreLocation;
 use super::log::{ChainCommit, LogEntry, list_versions, read_commit};
-use super::StoreError;
 
 /// Tables `verify` looks for under the store root, in report order.
-pub const KNOWN_TABLES: [&str; 5] = ["events", "dead_letters", "episodes", "narratives", "reviews"];
+pub const KNOWN_TABLES: [&str; 5] = [
+    "events",
+    "dead_letters",
+    "episodes",
+    "narratives",
+    "reviews",
+];
 
 /// What kind of break was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -156,7 +164,10 @@ pub async fn verify_store(
         let builder = location.table_builder(&name)?;
         let table = builder.build()?;
         let store = table.log_store().object_store(None);
-        if list_versions(store.as_ref(), &Path::from("")).await?.is_empty() {
+        if list_versions(store.as_ref(), &Path::from(""))
+            .await?
+            .is_empty()
+        {
             continue;
         }
         tables.push(verify_table(&name, store, progress).await?);
@@ -280,7 +291,8 @@ pub async fn verify_table(
         let mut next = 0i64;
         let mut head = GENESIS.to_owned();
         for (v, c) in commits {
-            if c.first_seq != next || c.prev_head != head || c.last_seq - c.first_seq + 1 != c.rows {
+            if c.first_seq != next || c.prev_head != head || c.last_seq - c.first_seq + 1 != c.rows
+            {
                 problems.push(Problem {
                     kind: ProblemKind::CommitOutOfOrder,
                     version: Some(*v),
@@ -314,10 +326,8 @@ pub async fn verify_table(
             live.insert(a.path.clone(), (e.version, e.chain.clone(), a.size));
         }
     }
-    let mut files: Vec<(String, u64, Option<ChainCommit>)> = live
-        .into_iter()
-        .map(|(p, (v, c, _))| (p, v, c))
-        .collect();
+    let mut files: Vec<(String, u64, Option<ChainCommit>)> =
+        live.into_iter().map(|(p, (v, c, _))| (p, v, c)).collect();
     files.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
 
     let key_column = std::sync::Mutex::new(None::<String>);
@@ -330,8 +340,15 @@ pub async fn verify_table(
             let key_column = &key_column;
             let rows_done = &rows_done;
             async move {
-                let r = check_file(store, &path, version, commit.as_ref(), &chain_index, key_column)
-                    .await;
+                let r = check_file(
+                    store,
+                    &path,
+                    version,
+                    commit.as_ref(),
+                    &chain_index,
+                    key_column,
+                )
+                .await;
                 let n = rows_done.fetch_add(r.rows, std::sync::atomic::Ordering::Relaxed) + r.rows;
                 progress(name, n);
                 r
@@ -412,7 +429,9 @@ pub async fn verify_table(
                     expect_seq,
                     l.seq,
                     if l.seq - expect_seq == 1 {
-                        format!("the row at position {expect_seq} is missing (deleted); the next row points to it")
+                        format!(
+                            "the row at position {expect_seq} is missing (deleted); the next row points to it"
+                        )
                     } else {
                         format!(
                             "rows at positions {expect_seq}..{} are missing (deleted); the next row points to them",
@@ -438,7 +457,9 @@ pub async fn verify_table(
                     ProblemKind::HeadMismatch,
                     l.seq,
                     l.seq,
-                    format!("commit {v} recorded a different chain head than the hash of its last row"),
+                    format!(
+                        "commit {v} recorded a different chain head than the hash of its last row"
+                    ),
                 );
             }
             let _ = l.version;
@@ -454,7 +475,11 @@ pub async fn verify_table(
                 last_present,
                 format!(
                     "rows at positions {expect_seq}..{recorded_last} are missing (deleted) after the last row present{}",
-                    if last_present >= 0 { "" } else { " (there is none)" }
+                    if last_present >= 0 {
+                        ""
+                    } else {
+                        " (there is none)"
+                    }
                 ),
             );
         }
@@ -551,7 +576,12 @@ async fn check_file(
                 },
             ));
         }
-        Err(e) => return failed(problem(ProblemKind::FileUnreadable, format!("data file {path}: {e}"))),
+        Err(e) => {
+            return failed(problem(
+                ProblemKind::FileUnreadable,
+                format!("data file {path}: {e}"),
+            ));
+        }
     };
     let chain_index = chain_index.clone();
     let commit_owned = commit.cloned();
@@ -572,7 +602,13 @@ async fn check_file(
         for batch in reader {
             let batch = batch.map_err(|e| format!("data file {path_owned}: {e}"))?;
             key.get_or_insert_with(|| batch.schema().field(0).name().clone());
-            let r = check_batch(&batch, &path_owned, version, commit_owned.as_ref(), &chain_index);
+            let r = check_batch(
+                &batch,
+                &path_owned,
+                version,
+                commit_owned.as_ref(),
+                &chain_index,
+            );
             out.rows += r.rows;
             out.links.extend(r.links);
             out.problems.extend(r.problems);
@@ -590,7 +626,10 @@ async fn check_file(
             out
         }
         Ok(Err(reason)) => failed(problem(ProblemKind::FileUnreadable, reason)),
-        Err(e) => failed(problem(ProblemKind::FileUnreadable, format!("checking {path} failed: {e}"))),
+        Err(e) => failed(problem(
+            ProblemKind::FileUnreadable,
+            format!("checking {path} failed: {e}"),
+        )),
     }
 }
 
@@ -694,7 +733,9 @@ fn check_batch(
                     ));
                 }
             }
-            Err(e) => out.problems.push(problem(ProblemKind::FileUnreadable, e.to_string())),
+            Err(e) => out
+                .problems
+                .push(problem(ProblemKind::FileUnreadable, e.to_string())),
         }
         if let Some(c) = commit
             && (c.chain_id != chain_id || seq < c.first_seq || seq > c.last_seq)
@@ -761,12 +802,14 @@ async fn resolve_keys(
             let (Some(k), Some(c), Some(s)) = (
                 b.column_by_name(key_column),
                 b.column_by_name(CHAIN_ID),
-                b.column_by_name(CHAIN_SEQ).and_then(|s| s.as_primitive_opt::<Int64Type>().cloned()),
+                b.column_by_name(CHAIN_SEQ)
+                    .and_then(|s| s.as_primitive_opt::<Int64Type>().cloned()),
             ) else {
                 continue;
             };
             for row in 0..b.num_rows() {
-                let Some(chain) = string_at(c.as_ref(), row).and_then(|id| chain_index.get(&id).copied())
+                let Some(chain) =
+                    string_at(c.as_ref(), row).and_then(|id| chain_index.get(&id).copied())
                 else {
                     continue;
                 };

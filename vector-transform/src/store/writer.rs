@@ -13,9 +13,9 @@ use arrow::compute::take_record_batch;
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use delta_kernel::expressions::Scalar;
 use deltalake::kernel::StructType;
+use deltalake::kernel::Transaction;
 use deltalake::kernel::engine::arrow_conversion::TryIntoKernel;
 use deltalake::kernel::transaction::CommitProperties;
-use deltalake::kernel::Transaction;
 use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter, WriteMode};
 use deltalake::{DeltaTable, TableProperty};
@@ -24,11 +24,11 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use serde_json::json;
 
+use super::StoreError;
 use super::chain::{ChainHead, seal_batch};
 use super::location::StoreLocation;
 use super::log::{CHAIN_META_KEY, ChainCommit, commit_path, last_chain_commit, read_commit};
 use super::tables::{DAY, Partitioning, TableSpec};
-use super::StoreError;
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -185,7 +185,10 @@ impl TableWriter {
 
     /// Chains and commits `batch` (of the table's stored schema; the chain columns' values are
     /// replaced). Nothing is committed for an empty batch.
-    pub async fn append(&mut self, batch: RecordBatch) -> Result<Option<CommitReceipt>, StoreError> {
+    pub async fn append(
+        &mut self,
+        batch: RecordBatch,
+    ) -> Result<Option<CommitReceipt>, StoreError> {
         if batch.num_rows() == 0 {
             return Ok(None);
         }
@@ -193,7 +196,12 @@ impl TableWriter {
             batch
         } else {
             RecordBatch::try_new(self.spec.schema.clone(), batch.columns().to_vec()).map_err(
-                |e| StoreError::Internal(format!("batch does not match the {} schema: {e}", self.spec.name)),
+                |e| {
+                    StoreError::Internal(format!(
+                        "batch does not match the {} schema: {e}",
+                        self.spec.name
+                    ))
+                },
             )?
         };
         let mut head = self.head.clone();
@@ -217,7 +225,9 @@ impl TableWriter {
             .with_commit_properties(props);
         let mut files = 0;
         for (values, part) in split_partitions(&sealed, self.spec.partitioning)? {
-            writer.write_partition(part, &values, WriteMode::Default).await?;
+            writer
+                .write_partition(part, &values, WriteMode::Default)
+                .await?;
             files += 1;
         }
         let version = writer.flush_and_commit(&mut self.table).await?;
@@ -237,11 +247,14 @@ impl TableWriter {
     }
 }
 
+/// One partition's values and rows.
+type PartitionPart = (IndexMap<String, Scalar>, RecordBatch);
+
 /// Splits `batch` by day partition, keeping row order within each part.
 fn split_partitions(
     batch: &RecordBatch,
     partitioning: Partitioning,
-) -> Result<Vec<(IndexMap<String, Scalar>, RecordBatch)>, StoreError> {
+) -> Result<Vec<PartitionPart>, StoreError> {
     let Partitioning::DayOf(col) = partitioning else {
         return Ok(vec![(IndexMap::new(), batch.clone())]);
     };
@@ -282,7 +295,10 @@ fn day_values(day: i32) -> IndexMap<String, Scalar> {
 }
 
 /// Opens the table, creating it (with append-only settings) when it does not exist.
-async fn open_or_create(location: &StoreLocation, spec: &TableSpec) -> Result<DeltaTable, StoreError> {
+async fn open_or_create(
+    location: &StoreLocation,
+    spec: &TableSpec,
+) -> Result<DeltaTable, StoreError> {
     if let Some(t) = location.open_table(spec.name).await? {
         return Ok(t);
     }
@@ -298,7 +314,8 @@ async fn open_or_create(location: &StoreLocation, spec: &TableSpec) -> Result<De
         .with_configuration_property(TableProperty::EnableExpiredLogCleanup, Some("false"))
         .with_configuration_property(TableProperty::AppendOnly, Some("true"));
     if let Some(cols) = spec.stats_columns {
-        create = create.with_configuration_property(TableProperty::DataSkippingStatsColumns, Some(cols));
+        create =
+            create.with_configuration_property(TableProperty::DataSkippingStatsColumns, Some(cols));
     }
     if let Partitioning::DayOf(_) = spec.partitioning {
         create = create.with_partition_columns([DAY]);
@@ -370,7 +387,11 @@ fn take_lock(root: &std::path::Path, table: &str, chain_id: &str) -> Result<File
 }
 
 /// fsyncs the data files and the commit file of `version`, then their directories.
-async fn fsync_commit(table: &DeltaTable, dir: &std::path::Path, version: u64) -> Result<(), StoreError> {
+async fn fsync_commit(
+    table: &DeltaTable,
+    dir: &std::path::Path,
+    version: u64,
+) -> Result<(), StoreError> {
     let store = table.log_store().object_store(None);
     let prefix = object_store::path::Path::from("");
     let entry = read_commit(store.as_ref(), &prefix, version).await?;

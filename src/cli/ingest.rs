@@ -1,0 +1,117 @@
+//! `mdm-audit ingest`: normalize files and store them in one go.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use mdm_audit_transform::Source;
+use mdm_audit_transform::ingest::{self, IngestConfig, Input, PassThrough};
+use mdm_audit_transform::normalize::SourceChoice;
+use mdm_audit_transform::store::{WriterOptions, default_writer_id};
+
+use super::store_args::{StoreArgs, runtime};
+use super::{CliError, MappingArgs};
+
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// This writer's chain id; each process that writes a store needs its own.
+    #[arg(long, env = "MDM_AUDIT_WRITER_ID", value_name = "ID")]
+    writer_id: Option<String>,
+    /// Which feed raw records are: auto recognizes each record by its shape (normalized events,
+    /// as `mdm-audit normalize` writes them, are always recognized).
+    #[arg(long, default_value = "auto", value_parser = parse_choice)]
+    source: SourceChoice,
+    /// Events per commit (each commit writes one Parquet file per day it covers).
+    #[arg(long, default_value_t = ingest::DEFAULT_COMMIT_EVENTS, value_name = "N")]
+    commit_events: usize,
+    /// How far (in events) a file may be out of time order; events are merged across files by time.
+    #[arg(long, default_value_t = ingest::DEFAULT_REORDER_WINDOW, value_name = "N")]
+    reorder_window: usize,
+    /// Skip fsync of data files and commits (faster; a power cut may lose the last commits).
+    #[arg(long)]
+    no_fsync: bool,
+    /// Exit with status 3 if any record was dead-lettered.
+    #[arg(long)]
+    strict: bool,
+    #[command(flatten)]
+    mapping: MappingArgs,
+    /// Input files (vendor records or normalized NDJSON); `-` reads stdin.
+    #[arg(value_name = "FILE", required = true)]
+    inputs: Vec<PathBuf>,
+}
+
+fn parse_choice(s: &str) -> Result<SourceChoice, String> {
+    if s.eq_ignore_ascii_case("auto") {
+        Ok(SourceChoice::Auto)
+    } else {
+        s.parse::<Source>().map(SourceChoice::Fixed)
+    }
+}
+
+pub fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
+    if args.commit_events == 0 {
+        return Err(CliError::Usage("--commit-events must be at least 1".into()));
+    }
+    let location = args.store.location()?;
+    let inputs: Vec<Input> = args
+        .inputs
+        .iter()
+        .map(|p| Input::parse(p.as_os_str()))
+        .collect();
+    let mut total = 0u64;
+    for i in &inputs {
+        if let Input::File(p) = i {
+            let meta = std::fs::metadata(p)
+                .map_err(|e| CliError::Usage(format!("cannot read input {}: {e}", p.display())))?;
+            total += meta.len();
+        }
+    }
+    let mut writer = WriterOptions::new(args.writer_id.clone().unwrap_or_else(default_writer_id));
+    writer.fsync = !args.no_fsync;
+    let config = IngestConfig {
+        normalize: args.mapping.config(),
+        source: args.source,
+        writer,
+        commit_events: args.commit_events,
+        reorder_window: args.reorder_window.max(1),
+    };
+    let bar = (std::io::stderr().is_terminal() && total > 4 << 20).then(|| {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let started = std::time::Instant::now();
+    let summary = runtime()?.block_on(ingest::ingest(
+        &location,
+        inputs,
+        config,
+        Box::new(PassThrough),
+        &|pos| {
+            if let Some(b) = &bar {
+                b.set_position(pos);
+            }
+        },
+    ))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "ingest: {} into {} in {secs:.1} s",
+        summary.line(),
+        location.display()
+    );
+    if args.strict && summary.store.dead_lettered + summary.store.dead_letter_duplicates > 0 {
+        return Ok(ExitCode::from(super::normalize::EXIT_DEAD_LETTERS));
+    }
+    Ok(ExitCode::SUCCESS)
+}
