@@ -1,104 +1,232 @@
-//! `mdm-audit demo`: the quick-start job. It needs nothing but this binary: the sample records of
-//! every feed are built in. They run through the same path as `normalize` (auto-detection, VRL,
-//! validation, Arrow) and are written as NDJSON, Parquet and OCSF into the output directory.
+//! `mdm-audit demo`: the quick-start job. It needs nothing but this binary: it generates an estate
+//! with planted incidents (or reads the given files), normalizes it with the built-in VRL mappings,
+//! stores it in a fresh Delta store, correlates it into episodes, verifies the hash chains, and
+//! prints what was found.
 #![allow(
     clippy::print_stdout,
     reason = "the demo report is the command's output on stdout"
 )]
 
-use std::fs::File;
-use std::io::BufWriter;
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
 use clap::Args;
-use mdm_audit_transform::normalize::sniff;
-use mdm_audit_transform::output::{self, Format};
-use mdm_audit_transform::{MappingSet, NormalizedEvent, Normalizer, TransformError};
+use indicatif::{ProgressBar, ProgressStyle};
+use mdm_audit_transform::TransformError;
+use mdm_audit_transform::generate::{self, DirSink, FeedSink, GROUND_TRUTH_FILE, GenerateConfig};
+use mdm_audit_transform::ingest::{self, IngestConfig, IngestSummary, Input};
+use mdm_audit_transform::store::{StoreLocation, VerifyReport, WriterOptions, verify_store};
 
+use super::store_args::runtime;
 use super::{CliError, MappingArgs};
+
+/// Records the demo estate holds by default: big enough for every planted incident to stand out
+/// of a month of ordinary activity, small enough to run in well under a minute.
+pub const DEMO_EVENTS: u64 = 20_000;
+/// Devices in the demo fleet.
+pub const DEMO_DEVICES: u32 = 300;
+/// The file in `--out` that marks a directory as the demo's own (so a re-run may replace it).
+const MARKER: &str = ".mdm-audit-demo";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory for the outputs.
+    /// Directory for everything the demo writes (the estate, the store, the report). A re-run
+    /// replaces what an earlier demo wrote there; any other non-empty directory is refused.
     #[arg(long, default_value = "out/demo", value_name = "DIR")]
     out: PathBuf,
+    /// Records to generate.
+    #[arg(long, default_value_t = DEMO_EVENTS, value_name = "N")]
+    events: u64,
+    /// Seed of the generated estate.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Days of activity to generate.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Devices in the generated fleet.
+    #[arg(long, default_value_t = DEMO_DEVICES)]
+    devices: u32,
     #[command(flatten)]
     mapping: MappingArgs,
+    /// Vendor files to use instead of a generated estate (as `mdm-audit ingest` takes them).
+    #[arg(value_name = "FILE")]
+    inputs: Vec<PathBuf>,
+}
+
+/// What the demo did, for the summary.
+struct Outcome {
+    ingest: IngestSummary,
+    verify: VerifyReport,
+    store: PathBuf,
+}
+
+fn step(n: u32, what: &str) {
+    eprintln!("demo [{n}/4] {what}");
+}
+
+fn spinner(template: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+/// Makes `out` ready: creates it, or clears what an earlier demo wrote; refuses anything else.
+fn prepare_out(out: &Path) -> Result<(), CliError> {
+    if out.exists() {
+        let empty = std::fs::read_dir(out)
+            .map_err(|e| TransformError::io(format!("reading {}", out.display()), e))?
+            .next()
+            .is_none();
+        if !empty && !out.join(MARKER).exists() {
+            return Err(CliError::Usage(format!(
+                "{} exists and was not written by `mdm-audit demo`: choose another --out",
+                out.display()
+            )));
+        }
+        for sub in ["estate", "store"] {
+            let p = out.join(sub);
+            if p.exists() {
+                std::fs::remove_dir_all(&p)
+                    .map_err(|e| TransformError::io(format!("clearing {}", p.display()), e))?;
+            }
+        }
+    }
+    std::fs::create_dir_all(out)
+        .map_err(|e| TransformError::io(format!("creating {}", out.display()), e))?;
+    std::fs::write(
+        out.join(MARKER),
+        "written by mdm-audit demo; a re-run replaces this directory's estate/, store/ and report\n",
+    )
+    .map_err(|e| TransformError::io(format!("writing {}", out.display()), e))?;
+    Ok(())
+}
+
+/// Generates the estate into `dir`; returns its feed files.
+fn generate_estate(args: &DemoArgs, dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    let config = GenerateConfig {
+        seed: args.seed,
+        events: args.events,
+        days: args.days,
+        devices: args.devices,
+        ..GenerateConfig::default()
+    };
+    let estate = generate::prepare(&config)?;
+    let bar = spinner("generate [{bar:30}] {human_pos}/{human_len} records");
+    let mut sink = DirSink::create(dir)?;
+    let report = estate.generate(&mut sink, &mut |done, planned| {
+        bar.set_length(planned);
+        bar.set_position(done);
+    })?;
+    sink.finish()?;
+    bar.finish_and_clear();
+    report.ground_truth.write(&dir.join(GROUND_TRUTH_FILE))?;
+    eprintln!(
+        "  {} records, {} planted incidents ({})",
+        report.total,
+        report.ground_truth.scenarios.len(),
+        report
+            .ground_truth
+            .scenarios
+            .iter()
+            .map(|s| s.kind.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(report
+        .ground_truth
+        .feeds
+        .iter()
+        .filter(|f| f.records > 0)
+        .map(|f| dir.join(&f.file))
+        .collect())
 }
 
 pub fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| TransformError::io(format!("creating {}", args.out.display()), e))?;
-    let mut normalizer = Normalizer::from_config(&args.mapping.config())?;
-    let samples = MappingSet::embedded_samples();
-    eprintln!(
-        "demo: normalizing {} built-in sample records of Jamf Pro, Intune and Workspace ONE",
-        samples.len()
-    );
-    let mut events: Vec<NormalizedEvent> = Vec::new();
-    let mut dead = Vec::new();
-    for (path, content) in samples {
-        let record = content.trim_end_matches(['\n', '\r']);
-        let Some(source) = sniff(record) else {
-            dead.push(format!("{path}: no source recognized"));
-            continue;
-        };
-        match normalizer.normalize(source, record) {
-            Ok(n) => events.push(n.event),
-            Err(reason) => dead.push(format!("{path}: {reason}")),
-        }
-    }
-    events.sort_by_key(|e| e.time);
-    let mut written = Vec::new();
-    for (format, name) in [
-        (Format::Ndjson, "events.ndjson"),
-        (Format::Parquet, "events.parquet"),
-        (Format::Ocsf, "events.ocsf.ndjson"),
-    ] {
-        let path = args.out.join(name);
-        let file = File::create(&path)
-            .map_err(|e| TransformError::io(format!("creating {}", path.display()), e))?;
-        let mut sink = output::sink(format, Box::new(BufWriter::new(file)))?;
-        for e in &events {
-            sink.write(e)?;
-        }
-        sink.finish()?;
-        written.push(path);
-    }
-    let mut by_vendor = std::collections::BTreeMap::<&str, usize>::new();
-    for e in &events {
-        *by_vendor.entry(e.product.as_str()).or_default() += 1;
-    }
-    println!(
-        "Normalized {} events ({} dead-lettered):",
-        events.len(),
-        dead.len()
-    );
-    for (product, n) in &by_vendor {
-        println!("  {product:<14} {n}");
-    }
-    let mut risky: Vec<&NormalizedEvent> = events.iter().filter(|e| e.risk_score > 0).collect();
-    risky.sort_by(|a, b| b.risk_score.cmp(&a.risk_score).then(a.time.cmp(&b.time)));
-    println!("\nHighest-risk events ({} risk-tagged):", risky.len());
-    for e in risky.iter().take(12) {
-        println!(
-            "  {:>3} {:<8} {}  {:<14} {}",
-            e.risk_score,
-            e.risk_level,
-            e.time.format("%Y-%m-%d %H:%M"),
-            e.product,
-            e.risk_reasons
-                .first()
-                .map_or(e.message.as_str(), String::as_str)
+    let started = Instant::now();
+    prepare_out(&args.out)?;
+    let inputs = if args.inputs.is_empty() {
+        step(
+            1,
+            "generating an MDM estate (Jamf Pro, Intune, Workspace ONE) with planted incidents",
         );
-    }
-    for d in &dead {
-        println!("  dead letter: {d}");
-    }
-    println!("\nWrote:");
-    for p in &written {
-        println!("  {}", p.display());
-    }
-    Ok(ExitCode::SUCCESS)
+        generate_estate(&args, &args.out.join("estate"))?
+    } else {
+        step(1, "reading the given files");
+        for p in &args.inputs {
+            if !p.is_file() {
+                return Err(CliError::Usage(format!(
+                    "cannot read input {}",
+                    p.display()
+                )));
+            }
+        }
+        args.inputs.clone()
+    };
+    let store = args.out.join("store");
+    let location = StoreLocation::parse(&store.display().to_string(), Default::default())?;
+    let rt = runtime()?;
+
+    step(
+        2,
+        "normalizing (VRL), correlating and storing in a hash-chained Delta store",
+    );
+    let total: u64 = inputs
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = spinner("ingest [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}");
+    bar.set_length(total);
+    let mut config = IngestConfig::new("demo");
+    config.normalize = args.mapping.config();
+    config.writer = WriterOptions::new("demo");
+    let summary = rt.block_on(ingest::ingest(
+        &location,
+        inputs.iter().map(|p| Input::File(p.clone())).collect(),
+        config,
+        Box::new(ingest::PassThrough),
+        &|pos| bar.set_position(pos),
+    ))?;
+    bar.finish_and_clear();
+    eprintln!("  {}", summary.line());
+
+    step(3, "writing the report");
+
+    step(4, "verifying every hash chain from the files on disk");
+    let verify = rt.block_on(verify_store(&location, &|_, _| {}))?;
+    let outcome = Outcome {
+        ingest: summary,
+        verify,
+        store,
+    };
+    print_summary(&outcome, started.elapsed().as_secs_f64());
+    Ok(if outcome.verify.is_intact() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(super::verify::EXIT_BROKEN)
+    })
+}
+
+fn print_summary(o: &Outcome, secs: f64) {
+    println!(
+        "mdm-audit demo: {} events stored ({} duplicates skipped, {} dead-lettered) in {secs:.1} s",
+        o.ingest.store.stored, o.ingest.store.duplicates, o.ingest.store.dead_lettered
+    );
+    println!(
+        "Hash chains: {} ({} rows rehashed)",
+        if o.verify.is_intact() {
+            "intact"
+        } else {
+            "BROKEN"
+        },
+        o.verify.rows()
+    );
+    println!("Store: {}", o.store.display());
 }

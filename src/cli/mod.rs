@@ -22,8 +22,9 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Normalize the bundled sample records of every feed and print what was found (no Vector,
-    /// Grafana, cloud or LLM needed).
+    /// The main job on built-in defaults: generate an estate with planted incidents (or read given
+    /// files), normalize, store, correlate, write a cited report, verify, and print what was found
+    /// (no Vector, Grafana, cloud or LLM needed).
     Demo(demo::DemoArgs),
     /// Generate a realistic MDM estate in the vendors' own wire formats (Jamf Pro, Intune, Workspace
     /// ONE), with planted incidents and a ground-truth file; reproducible from --seed.

@@ -41,12 +41,35 @@ pub fn cli_binary() -> PathBuf {
     BIN.get_or_init(|| built_binary("mdm-audit")).clone()
 }
 
+/// The binary `bin` of any workspace member in the profile of the running test. When it is already
+/// built in the target directory (`CARGO_TARGET_DIR`, else the one the test runs from), that one is
+/// used: `scripts/test` builds every target first, so it is current, and running `cargo build` from
+/// inside a test would wait for the build-directory lock whenever another build runs. Set
+/// `MDM_TEST_BUILD=1` to have the test build it through cargo instead (see [`cargo_built_binary`]).
+pub fn built_binary(bin: &str) -> PathBuf {
+    if std::env::var_os("MDM_TEST_BUILD").is_none_or(|v| v == "0") {
+        let exe = std::env::current_exe().expect("test exe path");
+        // target/<profile>/deps/<test>-<hash>
+        let profile_dir = exe.parent().and_then(Path::parent);
+        let candidate = match (std::env::var_os("CARGO_TARGET_DIR"), profile_dir) {
+            (Some(t), Some(p)) => p.file_name().map(|n| PathBuf::from(t).join(n)),
+            (None, Some(p)) => Some(p.to_path_buf()),
+            _ => None,
+        }
+        .map(|d| d.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX)));
+        if let Some(c) = candidate.filter(|c| c.is_file()) {
+            return c;
+        }
+    }
+    cargo_built_binary(bin)
+}
+
 /// Builds binary `bin` (of any workspace member) in the profile of the running test; returns its path.
 /// `--workspace --all-targets` resolves every dependency's features as `cargo test --workspace` does
 /// (dev-dependencies included): with `-p <package>` alone, or without the test targets, cargo would
 /// build DataFusion and Delta Lake a second time with other features. After `scripts/test`'s
 /// `cargo build --workspace --all-targets` this is a no-op.
-pub fn built_binary(bin: &str) -> PathBuf {
+pub fn cargo_built_binary(bin: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test exe path");
     let release = exe
         .ancestors()

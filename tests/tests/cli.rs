@@ -246,26 +246,67 @@ fn parquet_and_ocsf_formats_and_clear_usage_errors() {
 }
 
 #[test]
-fn demo_runs_on_the_built_in_samples() {
+fn demo_generates_stores_and_verifies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(&["demo", "--out", "demo"], dir.path(), None);
+    let args = [
+        "demo",
+        "--out",
+        "demo",
+        "--events",
+        "3000",
+        "--devices",
+        "80",
+        "--days",
+        "5",
+    ];
+    let out = run(&args, dir.path(), None);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("Highest-risk events"), "{stdout}");
-    for f in ["events.ndjson", "events.parquet", "events.ocsf.ndjson"] {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for n in 1..=4 {
         assert!(
-            dir.path()
-                .join("demo")
-                .join(f)
-                .metadata()
-                .is_ok_and(|m| m.len() > 0),
-            "{f} missing"
+            stderr.contains(&format!("demo [{n}/4]")),
+            "progress step {n} missing: {stderr}"
         );
     }
+    assert!(stdout.contains("Hash chains: intact"), "{stdout}");
+    let stored: u64 = stdout
+        .split("demo: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no stored count in {stdout}"));
+    // 3,000 records, of which daily snapshots and Graph/diagnostic twins collapse; never more
+    // events than records, and most records make an event.
+    assert!(
+        (1_500..=3_000).contains(&stored),
+        "{stored} events stored: {stdout}"
+    );
+    let demo = dir.path().join("demo");
+    assert!(demo.join("estate").join("ground_truth.json").is_file());
+    assert!(
+        demo.join("store")
+            .join("events")
+            .join("_delta_log")
+            .is_dir()
+    );
+    // A re-run replaces the demo's own directory ...
+    let again = run(&args, dir.path(), None);
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&again.stdout).contains(&format!("demo: {stored} events stored"))
+    );
+    // ... but never a directory it did not write.
+    std::fs::create_dir_all(dir.path().join("mine")).expect("mkdir");
+    std::fs::write(dir.path().join("mine").join("keep.txt"), "x").expect("write");
+    let refused = run(&["demo", "--out", "mine"], dir.path(), None);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not written by `mdm-audit demo`"));
+    assert!(dir.path().join("mine").join("keep.txt").is_file());
 }
 
 /// Options of a small estate (every scenario, reduced sizes) for the generate tests.
