@@ -482,4 +482,43 @@ mod tests {
         assert!(!format!("{sec:?}").contains("sk-secret"));
         assert_eq!(sec.llm_api_key.as_deref(), Some("sk-secret"));
     }
+
+    fn collect_targets(v: &serde_json::Value, out: &mut Vec<serde_json::Value>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(serde_json::Value::Array(ts)) = m.get("targets") {
+                    out.extend(ts.iter().cloned());
+                }
+                m.values().for_each(|c| collect_targets(c, out));
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|c| collect_targets(c, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn every_dashboard_query_of_this_datasource_deserializes() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dashboards");
+        let Ok(dir) = std::fs::read_dir(&root) else {
+            return;
+        };
+        for p in dir.map(|e| e.expect("entry").path()) {
+            if p.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let v: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&p).expect("read")).expect("dashboard json");
+            let mut targets = Vec::new();
+            collect_targets(&v, &mut targets);
+            for t in targets {
+                let ours = t["datasource"]["type"] == "mdm-audit-datasource"
+                    || t["datasource"]["uid"] == "mdm-audit";
+                if ours {
+                    let bytes = serde_json::to_vec(&t).expect("json");
+                    MdmQuery::from_json(&bytes)
+                        .unwrap_or_else(|e| panic!("{}: {t}: {e}", p.display()));
+                }
+            }
+        }
+    }
 }
