@@ -1,0 +1,396 @@
+//! QueryData: one response per query, errors per query with its refId.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType};
+use chrono::{DateTime, Utc};
+use futures::stream::FuturesOrdered;
+use grafana_plugin_sdk::backend;
+use grafana_plugin_sdk::data::{Field, FieldConfig, Frame, Severity};
+use grafana_plugin_sdk::prelude::*;
+
+use crate::engine::{
+    self, Engine, EngineError, MAX_SERIES, Range, bucket, read_only_sql, stats_sql, ts_literal,
+    where_sql,
+};
+use crate::frames::{batches_to_frame, with_executed, with_notice};
+use crate::plugin::narrative::{NarrativeRequest, narrative};
+use crate::plugin::{Instance, MdmPlugin};
+use crate::query::{MdmQuery, QueryType, StatsGroupBy, StatsMetric};
+
+/// A failed query: the message says what to change; Grafana shows it on the panel.
+#[derive(Debug, thiserror::Error)]
+#[error("query {ref_id}: {message}")]
+pub struct QueryError {
+    /// The query's refId.
+    pub ref_id: String,
+    /// What went wrong.
+    pub message: String,
+    bad_request: bool,
+}
+
+impl backend::DataQueryError for QueryError {
+    fn ref_id(self) -> String {
+        self.ref_id
+    }
+    fn status(&self) -> backend::DataQueryStatus {
+        if self.bad_request {
+            backend::DataQueryStatus::BadRequest
+        } else {
+            backend::DataQueryStatus::Unknown
+        }
+    }
+}
+
+/// The panel's side of a query: time range, interval, max data points.
+#[derive(Debug, Clone, Copy)]
+pub struct Panel {
+    /// Time range.
+    pub range: Range,
+    /// Grafana's interval.
+    pub interval: Duration,
+    /// Max data points (0: none).
+    pub max_data_points: i64,
+}
+
+/// Runs one query's JSON against the engine; the frames, or a message. Used by QueryData and by the
+/// benchmark (QueryData without gRPC).
+pub async fn run_query(
+    engine: &Engine,
+    instance: &Instance,
+    ref_id: &str,
+    json: &[u8],
+    panel: Panel,
+) -> Result<Vec<Frame>, (bool, String)> {
+    let q = MdmQuery::from_json(json).map_err(|e| (true, e.to_string()))?;
+    let out = match q.kind() {
+        QueryType::Timeline => timeline(engine, &q, &panel).await,
+        QueryType::Sql => sql(engine, &q, &panel).await,
+        QueryType::Stats => stats(engine, &q, &panel).await,
+        QueryType::Episodes => episodes(engine, &q, &panel).await,
+        QueryType::Annotations => annotations(engine, &q, &panel).await,
+        QueryType::Narrative => {
+            let req = NarrativeRequest {
+                ref_id,
+                query: &q,
+                range: panel.range,
+                instance,
+            };
+            return narrative(engine, &req).await.map_err(|m| (false, m));
+        }
+    };
+    out.map_err(|e| (matches!(e, EngineError::NotAQuery(_)), e.to_string()))
+}
+
+fn capped_frame(
+    name: &str,
+    sql: &str,
+    c: &engine::Capped,
+    schema: Option<arrow::datatypes::SchemaRef>,
+    asked: u64,
+) -> Result<Frame, EngineError> {
+    let schema = c
+        .batches
+        .first()
+        .map(RecordBatch::schema)
+        .or(schema)
+        .unwrap_or_else(|| std::sync::Arc::new(arrow::datatypes::Schema::empty()));
+    let frame = batches_to_frame(name, &schema, &c.batches)
+        .map_err(|e| EngineError::NotAQuery(e.to_string()))?;
+    let mut frame = with_executed(frame, sql);
+    if c.truncated {
+        let why = if (c.cap as u64) < asked {
+            format!(
+                "the backend caps results at {} rows (limit {asked} asked)",
+                engine::MAX_ROWS
+            )
+        } else {
+            format!("limit {} reached", c.cap)
+        };
+        frame = with_notice(
+            frame,
+            Severity::Warning,
+            format!("showing the first {} rows: {why}; narrow the filters or time range", c.cap),
+        );
+    }
+    Ok(frame)
+}
+
+async fn schema_of(engine: &Engine, sql: &str) -> Option<arrow::datatypes::SchemaRef> {
+    let df = engine.context().sql(sql).await.ok()?;
+    Some(std::sync::Arc::new(df.schema().as_arrow().clone()))
+}
+
+/// Timeline columns: what an analyst reads, plus ids for links.
+pub const TIMELINE_COLUMNS: &str = "time, vendor, action, \
+    coalesce(actor_upn, actor_name, actor_id) AS actor, \
+    coalesce(device_name, device_serial, device_id) AS device, device_id, target_name, \
+    risk_level, risk_score, risk_tags, outcome, message, event_uid, episode_id";
+
+/// The timeline SQL of a query.
+pub fn timeline_sql(q: &MdmQuery, range: &Range) -> String {
+    format!(
+        "SELECT {TIMELINE_COLUMNS} FROM events WHERE {} ORDER BY time DESC, event_uid",
+        where_sql(range, &q.filters())
+    )
+}
+
+async fn timeline(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
+    engine.require("events").await?;
+    let sql = timeline_sql(q, &p.range);
+    let c = engine.run_capped(&sql, q.limit()).await?;
+    let schema = if c.batches.is_empty() {
+        schema_of(engine, &sql).await
+    } else {
+        None
+    };
+    Ok(vec![capped_frame("timeline", &sql, &c, schema, q.limit())?])
+}
+
+async fn sql(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
+    let text = q.sql.as_deref().unwrap_or("");
+    let restricted = read_only_sql(text, &p.range)?;
+    engine.require("events").await?;
+    let c = engine.run_capped(&restricted, q.limit()).await?;
+    let schema = if c.batches.is_empty() {
+        schema_of(engine, &restricted).await
+    } else {
+        None
+    };
+    Ok(vec![capped_frame("sql", text, &c, schema, q.limit())?])
+}
+
+async fn annotations(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
+    engine.require("events").await?;
+    let sql = format!(
+        "SELECT time, concat(vendor, ': ', action) AS title, \
+         concat(message, ' (actor ', coalesce(actor_upn, actor_name, actor_id, 'unknown'), \
+                ', device ', coalesce(device_name, device_serial, device_id, 'none'), ')') AS text, \
+         array_to_string(array_prepend(risk_level, risk_tags), ',') AS tags, event_uid \
+         FROM events WHERE {} ORDER BY time DESC, event_uid",
+        where_sql(&p.range, &q.filters())
+    );
+    let c = engine.run_capped(&sql, q.limit()).await?;
+    let schema = if c.batches.is_empty() {
+        schema_of(engine, &sql).await
+    } else {
+        None
+    };
+    Ok(vec![capped_frame("annotations", &sql, &c, schema, q.limit())?])
+}
+
+/// The episodes SQL: the `episodes` table's newest state per episode when the store has one, else
+/// episodes derived from the events' `episode_id`.
+pub fn episodes_sql(q: &MdmQuery, range: &Range, has_table: bool) -> String {
+    let f = q.filters();
+    if has_table {
+        let mut w = vec![
+            "rn = 1".to_owned(),
+            format!("last_time >= {}", ts_literal(range.from)),
+            format!("first_time <= {}", ts_literal(range.to)),
+        ];
+        if !engine::filter_sql(&f).is_empty() {
+            w.push(format!(
+                "episode_id IN (SELECT episode_id FROM events WHERE {} AND episode_id IS NOT NULL)",
+                where_sql(range, &f)
+            ));
+        }
+        format!(
+            "SELECT episode_id, episode_kind, reason, actor AS actors, first_time, last_time, \
+             event_count, device_count, max_risk_score, risk_tags FROM \
+             (SELECT *, row_number() OVER (PARTITION BY episode_id ORDER BY updated_time DESC, chain_seq DESC) AS rn FROM episodes) AS s \
+             WHERE {} ORDER BY last_time DESC, episode_id",
+            w.join(" AND ")
+        )
+    } else {
+        format!(
+            "SELECT episode_id, max(episode_kind) AS episode_kind, min(time) AS first_time, max(time) AS last_time, \
+             array_to_string(array_sort(array_distinct(array_agg(coalesce(actor_upn, actor_name, actor_id)))), ', ') AS actors, \
+             count(*) AS event_count, count(DISTINCT device_id) AS device_count, max(risk_score) AS max_risk_score \
+             FROM events WHERE {} AND episode_id IS NOT NULL GROUP BY episode_id ORDER BY last_time DESC, episode_id",
+            where_sql(range, &f)
+        )
+    }
+}
+
+async fn episodes(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
+    engine.require("events").await?;
+    let has_table = engine.tables().await?.iter().any(|t| t == "episodes");
+    let sql = episodes_sql(q, &p.range, has_table);
+    let c = engine.run_capped(&sql, q.limit()).await?;
+    let schema = if c.batches.is_empty() {
+        schema_of(engine, &sql).await
+    } else {
+        None
+    };
+    Ok(vec![capped_frame("episodes", &sql, &c, schema, q.limit())?])
+}
+
+/// `stats`: one wide frame, a time field and one number field per series (labelled with the
+/// group-by), every bucket of the range present (count metrics 0, score metrics null when empty).
+async fn stats(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
+    engine.require("events").await?;
+    let s = q.stats();
+    let g = s.group_by.unwrap_or_default();
+    let b = bucket(&p.range, p.interval, p.max_data_points);
+    let sql = stats_sql(&p.range, &q.filters(), s.metric, g, b);
+    let batches = engine.run(&sql).await?;
+    let mut series: BTreeMap<String, HashMap<i64, f64>> = BTreeMap::new();
+    for batch in &batches {
+        let t = cast(batch.column(0), &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+        let t = t.as_primitive::<TimestampNanosecondType>();
+        let v = cast(batch.column_by_name("value").expect("value"), &DataType::Float64)?;
+        let v = v.as_primitive::<Float64Type>();
+        let names = match batch.column_by_name("series") {
+            Some(c) => Some(cast(c, &DataType::Utf8)?),
+            None => None,
+        };
+        for r in 0..batch.num_rows() {
+            if v.is_null(r) {
+                continue;
+            }
+            let name = names
+                .as_ref()
+                .map(|n| n.as_string::<i32>())
+                .map_or(String::new(), |n| {
+                    if n.is_null(r) { "(none)".to_owned() } else { n.value(r).to_owned() }
+                });
+            series.entry(name).or_default().insert(t.value(r), v.value(r));
+        }
+    }
+    let counting = matches!(s.metric, StatsMetric::Count | StatsMetric::DistinctDevices);
+    if g == StatsGroupBy::None {
+        series.entry(String::new()).or_default();
+    }
+    // Largest series first, at most `limit` (and MAX_SERIES).
+    let mut ranked: Vec<(String, HashMap<i64, f64>)> = series.into_iter().collect();
+    let weight = |m: &HashMap<i64, f64>| {
+        if counting {
+            m.values().sum::<f64>()
+        } else {
+            m.values().copied().fold(f64::MIN, f64::max)
+        }
+    };
+    ranked.sort_by(|a, b| weight(&b.1).total_cmp(&weight(&a.1)).then(a.0.cmp(&b.0)));
+    let cap = usize::try_from(q.limit()).unwrap_or(usize::MAX).min(MAX_SERIES);
+    let dropped = ranked.len().saturating_sub(cap);
+    ranked.truncate(cap);
+
+    let step = i64::try_from(b.as_nanos()).unwrap_or(i64::MAX).max(1);
+    let from = p.range.from.timestamp_nanos_opt().unwrap_or(0);
+    let to = p.range.to.timestamp_nanos_opt().unwrap_or(0);
+    let mut times = Vec::new();
+    let mut t = from.div_euclid(step) * step;
+    while t <= to {
+        times.push(t);
+        t += step;
+    }
+    let mut frame = Frame::new("stats");
+    frame.add_field(
+        times
+            .iter()
+            .map(|t| DateTime::<Utc>::from_timestamp_nanos(*t))
+            .collect::<Vec<_>>()
+            .into_field("time"),
+    );
+    let metric_name = match s.metric {
+        StatsMetric::Count => "count",
+        StatsMetric::RiskScoreMax => "risk_score_max",
+        StatsMetric::RiskScoreAvg => "risk_score_avg",
+        StatsMetric::DistinctDevices => "distinct_devices",
+    };
+    for (name, values) in &ranked {
+        let col: Vec<Option<f64>> = times
+            .iter()
+            .map(|t| values.get(t).copied().or(counting.then_some(0.0)))
+            .collect();
+        let mut field: Field = col.into_opt_field(metric_name);
+        if g != StatsGroupBy::None {
+            field.labels.insert(g.as_str().to_owned(), name.clone());
+            let mut c = FieldConfig::default();
+            c.display_name_from_ds = Some(name.clone());
+            field = field.with_config(c);
+        }
+        frame.add_field(field);
+    }
+    let mut frame = with_executed(frame, &sql);
+    if dropped > 0 {
+        frame = with_notice(
+            frame,
+            Severity::Info,
+            format!("{dropped} smaller series left out (limit {cap})"),
+        );
+    }
+    Ok(vec![frame])
+}
+
+#[backend::async_trait]
+impl backend::DataService for MdmPlugin {
+    type Query = serde_json::Value;
+    type QueryError = QueryError;
+    type Stream = backend::BoxDataResponseStream<Self::QueryError>;
+
+    async fn query_data(&self, request: backend::QueryDataRequest<Self::Query, Self>) -> Self::Stream {
+        let instance = Instance::from_context(&request.plugin_context);
+        let this = self.clone();
+        Box::pin(
+            request
+                .queries
+                .into_iter()
+                .map(move |q| {
+                    let this = this.clone();
+                    let instance = instance.clone();
+                    async move {
+                        let ref_id = q.ref_id.clone();
+                        let err = |bad: bool, message: String| QueryError {
+                            ref_id: ref_id.clone(),
+                            message,
+                            bad_request: bad,
+                        };
+                        let instance = instance.map_err(|m| err(true, m))?;
+                        let engine = this
+                            .engine(&instance)
+                            .await
+                            .map_err(|e| err(false, e.to_string()))?;
+                        let json = serde_json::to_vec(&q.query).map_err(|e| err(true, e.to_string()))?;
+                        // Grafana's own queryType wins over a missing one in the JSON.
+                        let json = with_query_type(json, &q.query_type);
+                        let panel = Panel {
+                            range: Range {
+                                from: q.time_range.from,
+                                to: q.time_range.to,
+                            },
+                            interval: q.interval,
+                            max_data_points: q.max_data_points,
+                        };
+                        let frames = run_query(&engine, &instance, &ref_id, &json, panel)
+                            .await
+                            .map_err(|(bad, m)| err(bad, m))?;
+                        let checked = frames
+                            .iter()
+                            .map(Frame::check)
+                            .collect::<Result<Vec<_>, _>>()
+                            .map_err(|e| err(false, e.to_string()))?;
+                        Ok(backend::DataResponse::new(ref_id.clone(), checked))
+                    }
+                })
+                .collect::<FuturesOrdered<_>>(),
+        )
+    }
+}
+
+fn with_query_type(json: Vec<u8>, query_type: &str) -> Vec<u8> {
+    if query_type.is_empty() {
+        return json;
+    }
+    match serde_json::from_slice::<serde_json::Value>(&json) {
+        Ok(serde_json::Value::Object(mut m)) if !m.contains_key("queryType") => {
+            m.insert("queryType".into(), query_type.into());
+            serde_json::to_vec(&m).unwrap_or(json)
+        }
+        _ => json,
+    }
+}

@@ -1,0 +1,252 @@
+//! CallResource: editor suggestions and the schema. [`route`] is the router: add a `match` arm per
+//! new path (the narrative engine adds its review resources there).
+
+use std::collections::HashMap;
+
+use arrow::array::AsArray;
+use arrow::compute::cast;
+use arrow::datatypes::DataType;
+use bytes::Bytes;
+use chrono::DateTime;
+use grafana_plugin_sdk::backend;
+use http::{Method, Response, StatusCode};
+
+use crate::engine::{Engine, Range, lit, ts_literal};
+use crate::plugin::{Instance, MdmPlugin};
+
+/// The most suggestions one answer holds.
+pub const MAX_SUGGESTIONS: usize = 200;
+
+/// A resource error: answered as `{"message": ...}` with its status.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ResourceError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// What to change.
+    pub message: String,
+}
+
+impl ResourceError {
+    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl backend::ErrIntoHttpResponse for ResourceError {
+    fn into_http_response(self) -> Result<Response<Bytes>, Box<dyn std::error::Error>> {
+        Ok(json_response(
+            self.status,
+            &serde_json::json!({"message": self.message}),
+        ))
+    }
+}
+
+fn json_response(status: StatusCode, v: &serde_json::Value) -> Response<Bytes> {
+    let mut r = Response::new(Bytes::from(serde_json::to_vec(v).unwrap_or_default()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// One resource request: method, path below `resources/`, query parameters, body.
+#[derive(Debug)]
+pub struct ResourceRequest<'a> {
+    /// HTTP method.
+    pub method: &'a Method,
+    /// Path segments, e.g. `["suggest", "actors"]`.
+    pub path: Vec<&'a str>,
+    /// Query parameters.
+    pub params: HashMap<String, String>,
+    /// The body.
+    pub body: &'a Bytes,
+}
+
+/// Routes one request.
+pub async fn route(
+    engine: &Engine,
+    _instance: &Instance,
+    req: &ResourceRequest<'_>,
+) -> Result<serde_json::Value, ResourceError> {
+    match (req.method, req.path.as_slice()) {
+        (&Method::GET, ["suggest", field]) => suggest(engine, field, &req.params).await,
+        (&Method::GET, ["schema"]) => schema(engine).await,
+        // New resources (narrative reviews, ...) go here.
+        (_, path) => Err(ResourceError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "no resource {} {}: use GET suggest/{{vendors|actors|devices|actions|risk_tags}} or GET schema",
+                req.method,
+                path.join("/")
+            ),
+        )),
+    }
+}
+
+/// The value expression of a suggest field.
+pub fn suggest_expr(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "vendors" => "vendor",
+        "actors" => "coalesce(actor_upn, actor_name, actor_id)",
+        "devices" => "coalesce(device_serial, device_id, device_name)",
+        "actions" => "action",
+        "risk_tags" => "tag",
+        _ => return None,
+    })
+}
+
+async fn suggest(
+    engine: &Engine,
+    field: &str,
+    params: &HashMap<String, String>,
+) -> Result<serde_json::Value, ResourceError> {
+    let expr = suggest_expr(field).ok_or_else(|| {
+        ResourceError::new(
+            StatusCode::BAD_REQUEST,
+            format!("unknown suggest field {field:?}: use one of vendors, actors, devices, actions, risk_tags"),
+        )
+    })?;
+    engine
+        .require("events")
+        .await
+        .map_err(|e| ResourceError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let ms = |k: &str| {
+        params
+            .get(k)
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(DateTime::from_timestamp_millis)
+    };
+    let mut w = vec![format!("{expr} IS NOT NULL")];
+    if let (Some(from), Some(to)) = (ms("from"), ms("to")) {
+        w.push(Range { from, to }.sql(""));
+    }
+    if let Some(q) = params.get("q").filter(|q| !q.is_empty()) {
+        w.push(format!(
+            "strpos(lower({expr}), {}) > 0",
+            lit(&q.to_lowercase())
+        ));
+    }
+    let from = if field == "risk_tags" {
+        "(SELECT *, unnest(risk_tags) AS tag FROM events) AS e"
+    } else {
+        "events"
+    };
+    let sql = format!(
+        "SELECT CAST({expr} AS VARCHAR) AS v, count(*) AS n FROM {from} WHERE {} GROUP BY 1 ORDER BY n DESC, v LIMIT {MAX_SUGGESTIONS}",
+        w.join(" AND ")
+    );
+    let batches = engine
+        .run(&sql)
+        .await
+        .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let mut values = Vec::new();
+    for b in &batches {
+        let c = cast(b.column(0), &DataType::Utf8)
+            .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        values.extend(c.as_string::<i32>().iter().flatten().map(str::to_owned));
+    }
+    let _ = ts_literal;
+    Ok(serde_json::json!({ "values": values }))
+}
+
+/// Column descriptions for the SQL editor.
+pub fn describe_column(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "event_uid" => "stable id of the event (hash of vendor, feed and the raw record)",
+        "time" => "when the action happened (UTC)",
+        "ingest_time" => "when mdm-audit stored the event",
+        "vendor" => "jamf, microsoft or omnissa",
+        "action" => "canonical verb: wipe, lock, clear_passcode, assign, ...",
+        "native_action" => "the vendor's own action name",
+        "actor_upn" => "the admin's user principal name",
+        "actor_name" => "the admin's display name",
+        "actor_id" => "the admin's id at the vendor",
+        "device_id" => "the device's id at the vendor",
+        "device_serial" => "the device's serial number",
+        "device_name" => "the device's name",
+        "risk_tags" => "risk tags (list)",
+        "risk_score" => "0-100",
+        "risk_level" => "none, low, medium, high, critical",
+        "episode_id" => "the correlated episode the event belongs to",
+        "message" => "one-line description",
+        "raw" => "the vendor's record as received",
+        "hash" => "hash-chain link of the row",
+        "day" => "partition: UTC day of time (YYYY-MM-DD)",
+        _ => return None,
+    })
+}
+
+async fn schema(engine: &Engine) -> Result<serde_json::Value, ResourceError> {
+    let names = engine
+        .tables()
+        .await
+        .map_err(|e| ResourceError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let mut tables = Vec::new();
+    for name in names {
+        let Ok(p) = engine.context().table_provider(name.as_str()).await else {
+            continue;
+        };
+        let columns: Vec<serde_json::Value> = p
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| {
+                let mut c = serde_json::json!({"name": f.name(), "type": f.data_type().to_string()});
+                if name == "events" {
+                    if let Some(d) = describe_column(f.name()) {
+                        c["description"] = d.into();
+                    }
+                }
+                c
+            })
+            .collect();
+        tables.push(serde_json::json!({"name": name, "columns": columns}));
+    }
+    Ok(serde_json::json!({ "tables": tables }))
+}
+
+fn parse_query(q: Option<&str>) -> HashMap<String, String> {
+    let Some(q) = q else {
+        return HashMap::new();
+    };
+    url::form_urlencoded::parse(q.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+#[backend::async_trait]
+impl backend::ResourceService for MdmPlugin {
+    type Error = ResourceError;
+    type InitialResponse = Response<Bytes>;
+    type Stream = backend::BoxResourceStream<Self::Error>;
+
+    async fn call_resource(
+        &self,
+        r: backend::CallResourceRequest<Self>,
+    ) -> Result<(Self::InitialResponse, Self::Stream), Self::Error> {
+        let instance = Instance::from_context(&r.plugin_context)
+            .map_err(|m| ResourceError::new(StatusCode::BAD_REQUEST, m))?;
+        let engine = self
+            .engine(&instance)
+            .await
+            .map_err(|e| ResourceError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+        let uri = r.request.uri();
+        let req = ResourceRequest {
+            method: r.request.method(),
+            path: uri.path().split('/').filter(|s| !s.is_empty()).collect(),
+            params: parse_query(uri.query()),
+            body: r.request.body(),
+        };
+        let v = route(&engine, &instance, &req).await?;
+        Ok((
+            json_response(StatusCode::OK, &v),
+            Box::pin(futures::stream::empty()),
+        ))
+    }
+}
