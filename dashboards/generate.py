@@ -575,7 +575,7 @@ def ingest():
         ORDER BY ingest_time DESC LIMIT 200""")], w=12)
     d.layout.newline()
     d.table("Newest dead letters", [sql("A", """
-        SELECT ingest_time, source, reason, origin, octet_length(raw) AS raw_bytes, dead_letter_uid
+        SELECT ingest_time, source, reason, origin, octet_length(CAST(raw AS VARCHAR)) AS raw_bytes, dead_letter_uid
         FROM dead_letters
         WHERE ingest_time >= to_timestamp_millis($__from) AND ingest_time <= to_timestamp_millis($__to)
         ORDER BY ingest_time DESC LIMIT 200""", limit=200)], w=24,

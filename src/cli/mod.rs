@@ -23,7 +23,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// The main job on built-in defaults: generate an estate with planted incidents (or read given
-    /// files), normalize, store, correlate, write a cited report, verify, and print what was found
+    /// files), normalize, store in a hash-chained Delta store, verify it, and print the risk found
     /// (no Vector, Grafana, cloud or LLM needed).
     Demo(demo::DemoArgs),
     /// Generate a realistic MDM estate in the vendors' own wire formats (Jamf Pro, Intune, Workspace

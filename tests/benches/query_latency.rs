@@ -39,15 +39,37 @@ fn store_for(events: u64) -> PathBuf {
     let cli = mdm_audit_tests::cli_binary();
     let days = (events / 100_000).clamp(3, 60).to_string();
     let ok = Command::new(&cli)
-        .args(["generate", "--seed", "1", "--events", &events.to_string(), "--days", &days, "--out", "estate"])
+        .args([
+            "generate",
+            "--seed",
+            "1",
+            "--events",
+            &events.to_string(),
+            "--days",
+            &days,
+            "--out",
+            "estate",
+        ])
         .current_dir(&dir)
         .status()
         .expect("generate");
     assert!(ok.success(), "generate failed");
-    let truth = mdm_audit_transform::generate::GroundTruth::read(&dir.join("estate/ground_truth.json")).expect("truth");
-    let mut args = vec!["ingest".to_owned(), "--store".into(), "data".into(), "--writer-id".into(), "bench".into()];
+    let truth =
+        mdm_audit_transform::generate::GroundTruth::read(&dir.join("estate/ground_truth.json"))
+            .expect("truth");
+    let mut args = vec![
+        "ingest".to_owned(),
+        "--store".into(),
+        "data".into(),
+        "--writer-id".into(),
+        "bench".into(),
+    ];
     args.extend(truth.feeds.iter().map(|f| format!("estate/{}", f.file)));
-    let ok = Command::new(&cli).args(&args).current_dir(&dir).status().expect("ingest");
+    let ok = Command::new(&cli)
+        .args(&args)
+        .current_dir(&dir)
+        .status()
+        .expect("ingest");
     assert!(ok.success(), "ingest failed");
     store
 }
@@ -57,7 +79,13 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)].as_secs_f64() * 1000.0
 }
 
-async fn ours(engine: Arc<Engine>, json: &'static str, panel: Panel, clients: usize, iters: usize) -> (f64, f64) {
+async fn ours(
+    engine: Arc<Engine>,
+    json: &'static str,
+    panel: Panel,
+    clients: usize,
+    iters: usize,
+) -> (f64, f64) {
     let instance = Arc::new(Instance::default());
     let mut tasks = Vec::new();
     for _ in 0..clients {
@@ -66,7 +94,9 @@ async fn ours(engine: Arc<Engine>, json: &'static str, panel: Panel, clients: us
             let mut lat = Vec::with_capacity(iters);
             for _ in 0..iters {
                 let t = Instant::now();
-                let frames = run_query(&engine, &instance, "A", json.as_bytes(), panel).await.expect("query");
+                let frames = run_query(&engine, &instance, "A", json.as_bytes(), panel)
+                    .await
+                    .expect("query");
                 assert!(!frames.is_empty());
                 lat.push(t.elapsed());
             }
@@ -108,24 +138,45 @@ for name, q in queries.items():
 print(json.dumps(out))
 "#;
 
-fn duckdb(python: &Path, store: &Path, range: &Range, bucket: Duration, clients: usize, iters: usize) -> serde_json::Value {
+fn duckdb(
+    python: &Path,
+    store: &Path,
+    range: &Range,
+    bucket: Duration,
+    clients: usize,
+    iters: usize,
+) -> serde_json::Value {
     let files = format!("{}/events/**/*.parquet", store.display());
     let out = Command::new(python)
-        .args(["-c", DUCKDB, &files, &range.from.to_rfc3339(), &range.to.to_rfc3339()])
+        .args([
+            "-c",
+            DUCKDB,
+            &files,
+            &range.from.to_rfc3339(),
+            &range.to.to_rfc3339(),
+        ])
         .arg(bucket.as_secs().to_string())
         .arg(clients.to_string())
         .arg(iters.to_string())
         .output()
         .expect("run python duckdb");
-    assert!(out.status.success(), "duckdb: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "duckdb: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("duckdb json")
 }
 
 fn main() {
-    let iters: usize = env_or("MDM_BENCH_ITERS", "50").parse().expect("MDM_BENCH_ITERS");
+    let iters: usize = env_or("MDM_BENCH_ITERS", "50")
+        .parse()
+        .expect("MDM_BENCH_ITERS");
     let python = PathBuf::from(env_or(
         "MDM_TEST_PYTHON",
-        &mdm_audit_tests::workspace_root().join("target/py-venv/bin/python").to_string_lossy(),
+        &mdm_audit_tests::workspace_root()
+            .join("target/py-venv/bin/python")
+            .to_string_lossy(),
     ));
     let stores: Vec<(String, PathBuf)> = match std::env::var("MDM_BENCH_STORE") {
         Ok(s) => vec![("given".to_owned(), PathBuf::from(s))],
@@ -138,23 +189,35 @@ fn main() {
             .collect(),
     };
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    println!("| store | events | query | clients | ours p50 ms | ours p99 ms | duckdb p50 ms | duckdb p99 ms | p50 ratio |");
+    println!(
+        "| store | events | query | clients | ours p50 ms | ours p99 ms | duckdb p50 ms | duckdb p99 ms | p50 ratio |"
+    );
     println!("|---|---|---|---|---|---|---|---|---|");
     for (label, store) in stores {
-        let location = StoreLocation::parse(&store.to_string_lossy(), Default::default()).expect("store");
+        let location =
+            StoreLocation::parse(&store.to_string_lossy(), Default::default()).expect("store");
         let engine = Arc::new(rt.block_on(Engine::open(location)).expect("open"));
         let b = rt
-            .block_on(engine.run("SELECT count(*) AS n, min(time) AS lo, max(time) AS hi FROM events"))
+            .block_on(
+                engine.run("SELECT count(*) AS n, min(time) AS lo, max(time) AS hi FROM events"),
+            )
             .expect("range");
         let n = cast(b[0].column(0), &DataType::Int64).expect("n");
         let n = n.as_primitive::<arrow::datatypes::Int64Type>().value(0);
         let ts = |i: usize| {
-            let c = cast(b[0].column(i), &DataType::Timestamp(TimeUnit::Microsecond, None)).expect("ts");
+            let c = cast(
+                b[0].column(i),
+                &DataType::Timestamp(TimeUnit::Microsecond, None),
+            )
+            .expect("ts");
             let c = c.as_primitive::<TimestampMicrosecondType>();
             assert!(!c.is_null(0), "empty store");
             DateTime::from_timestamp_micros(c.value(0)).expect("time")
         };
-        let range = Range { from: ts(1), to: ts(2) };
+        let range = Range {
+            from: ts(1),
+            to: ts(2),
+        };
         let panel = Panel {
             range,
             interval: Duration::from_secs(3600),
@@ -163,7 +226,8 @@ fn main() {
         for clients in [1_usize, 16] {
             let duck = duckdb(&python, &store, &range, panel.interval, clients, iters);
             for (name, json) in [("timeline", TIMELINE), ("stats", STATS)] {
-                let (p50, p99) = rt.block_on(ours(Arc::clone(&engine), json, panel, clients, iters));
+                let (p50, p99) =
+                    rt.block_on(ours(Arc::clone(&engine), json, panel, clients, iters));
                 let d50 = duck[name][0].as_f64().expect("p50");
                 let d99 = duck[name][1].as_f64().expect("p99");
                 println!(

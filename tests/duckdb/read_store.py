@@ -33,9 +33,8 @@ def main(table: str, uids: list) -> int:
     files = live_files(table)
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(
-        "CREATE VIEW events AS SELECT * FROM read_parquet(?, hive_partitioning = true)", [files]
-    )
+    # A view cannot take a prepared parameter: build the relation from the file list instead.
+    con.read_parquet(files, hive_partitioning=True).create_view("events")
     rows, distinct = con.execute("SELECT count(*), count(DISTINCT event_uid) FROM events").fetchone()
     days = {
         str(d): n

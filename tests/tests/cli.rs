@@ -248,17 +248,7 @@ fn parquet_and_ocsf_formats_and_clear_usage_errors() {
 #[test]
 fn demo_generates_stores_and_verifies() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let args = [
-        "demo",
-        "--out",
-        "demo",
-        "--events",
-        "3000",
-        "--devices",
-        "80",
-        "--days",
-        "5",
-    ];
+    let args = ["demo", "--out", "demo", "--events", "3000", "--days", "5"];
     let out = run(&args, dir.path(), None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -35,8 +35,8 @@ fn dashboards() -> BTreeMap<String, serde_json::Value> {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "json") {
             let text = std::fs::read_to_string(&path).expect("read dashboard");
-            let v: serde_json::Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let v: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
             out.insert(v["uid"].as_str().expect("uid").to_owned(), v);
         }
     }
@@ -62,6 +62,7 @@ fn sql_queries() -> Vec<SqlQuery> {
 }
 
 /// Values of the dashboard variables for one run.
+#[derive(Clone)]
 struct Vars {
     from: DateTime<Utc>,
     to: DateTime<Utc>,
@@ -148,8 +149,11 @@ async fn store() -> Store {
     assert!(err.contains("dead-lettered 1"), "one broken record: {err}");
 
     // Episodes as correlation writes them: one per planted scenario, over its actor's events.
-    let loc = StoreLocation::parse(root.join("data").to_str().expect("utf8"), Default::default())
-        .expect("location");
+    let loc = StoreLocation::parse(
+        root.join("data").to_str().expect("utf8"),
+        Default::default(),
+    )
+    .expect("location");
     let ctx = SessionContext::new();
     register_tables(&loc, &ctx).await.expect("register");
     let mut episodes = Vec::new();
@@ -191,9 +195,7 @@ async fn store() -> Store {
     let mut w = AuditWriter::open(&loc, WriterOptions::new("dash-correlate"))
         .await
         .expect("writer");
-    w.append(vec![], vec![], episodes)
-        .await
-        .expect("episodes");
+    w.append(vec![], vec![], episodes).await.expect("episodes");
     Store {
         _dir: dir,
         root,
@@ -220,7 +222,11 @@ fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
             .unwrap_or_else(|| panic!("no column {name}"));
         let col = cast(col, &DataType::Utf8).expect("cast to text");
         let s = col.as_string::<i32>();
-        out.extend((0..s.len()).filter(|&i| s.is_valid(i)).map(|i| s.value(i).to_owned()));
+        out.extend(
+            (0..s.len())
+                .filter(|&i| s.is_valid(i))
+                .map(|i| s.value(i).to_owned()),
+        );
     }
     out
 }
@@ -232,8 +238,11 @@ fn rows(batches: &[RecordBatch]) -> usize {
 /// The store's tables registered as the backend sees them: `events` is a view over the stored
 /// table restricted to the time range; the other tables as stored.
 async fn context(root: &Path, v: &Vars) -> (SessionContext, Vec<String>) {
-    let loc = StoreLocation::parse(root.join("data").to_str().expect("utf8"), Default::default())
-        .expect("location");
+    let loc = StoreLocation::parse(
+        root.join("data").to_str().expect("utf8"),
+        Default::default(),
+    )
+    .expect("location");
     let ctx = SessionContext::new();
     let names = register_tables(&loc, &ctx).await.expect("register");
     let provider = ctx
@@ -259,6 +268,8 @@ fn tables_of(sql: &str) -> BTreeSet<String> {
     words
         .windows(2)
         .filter(|w| w[0].eq_ignore_ascii_case("from") || w[0].eq_ignore_ascii_case("join"))
+        // `FROM (SELECT ...)` and `FROM unnest(...)` name no table.
+        .filter(|w| !w[1].starts_with('(') && !w[1].contains('('))
         .map(|w| w[1].trim_matches(|c: char| !c.is_alphanumeric() && c != '_'))
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
@@ -306,7 +317,9 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
     )
     .await
     .expect("wiped device");
-    let device = strings(&wiped, "device_id").pop().expect("S1 wiped a device");
+    let device = strings(&wiped, "device_id")
+        .pop()
+        .expect("S1 wiped a device");
     let changed = collect(
         &ctx,
         "SELECT target_id FROM events WHERE category IN ('policy', 'profile') AND target_id IS NOT NULL \
@@ -322,7 +335,7 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
         Vars {
             device: device.clone(),
             target: target.clone(),
-            ..base
+            ..base.clone()
         },
         // The textbox variables empty (their default): "every change in range".
         Vars {
@@ -353,7 +366,12 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
                         q.panel
                     );
                 }
-                pending.insert(format!("{} / {} ({})", q.dashboard, q.panel, missing.join(", ")));
+                pending.insert(format!(
+                    "{} / {} ({})",
+                    q.dashboard,
+                    q.panel,
+                    missing.join(", ")
+                ));
                 continue;
             }
             let out = collect(&ctx, &sql)
@@ -389,7 +407,11 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
 
     // Admin activity of S1's admin: wipes among what they did, the wiped device among their devices.
     let did = get("mdm-audit-admin", "What $actor did");
-    assert!(strings(did, "action").contains(&"wipe".to_owned()), "{:?}", strings(did, "action"));
+    assert!(
+        strings(did, "action").contains(&"wipe".to_owned()),
+        "{:?}",
+        strings(did, "action")
+    );
     let touched = get("mdm-audit-admin", "Devices $actor acted on");
     assert!(strings(touched, "device_id").contains(&device));
 
@@ -402,12 +424,18 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
     // Change review of one target: every row is that target, and its settings are listed.
     let changes = get("mdm-audit-change", "Policy and profile changes");
     let ids = strings(changes, "target_id");
-    assert!(!ids.is_empty() && ids.iter().all(|t| t == &target), "{ids:?}");
+    assert!(
+        !ids.is_empty() && ids.iter().all(|t| t == &target),
+        "{ids:?}"
+    );
     assert!(rows(get("mdm-audit-change", "Changed settings (old -> new)")) > 0);
 
     // SOC 2: CC6.1 (logical access) has evidence; the control column only names SOC 2 controls.
     let per_control = strings(get("mdm-audit-soc2", "Events per control"), "control");
-    assert!(per_control.contains(&"SOC2-CC6.1".to_owned()), "{per_control:?}");
+    assert!(
+        per_control.contains(&"SOC2-CC6.1".to_owned()),
+        "{per_control:?}"
+    );
     assert!(per_control.iter().all(|c| c.starts_with("SOC2-")));
     assert!(rows(get("mdm-audit-soc2", "SOC2-CC6.1 evidence")) > 0);
 
@@ -420,7 +448,10 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
         vec!["1".to_owned()]
     );
     assert_eq!(
-        strings(get("mdm-audit-ingest", "Hash chains (one per writer)"), "chain_id"),
+        strings(
+            get("mdm-audit-ingest", "Hash chains (one per writer)"),
+            "chain_id"
+        ),
         vec!["dash-ingest".to_owned()]
     );
     let lag = get("mdm-audit-ingest", "Lag and freshness by feed");

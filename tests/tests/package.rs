@@ -5,13 +5,15 @@ use std::process::Command;
 
 #[test]
 fn package_writes_the_layout_grafana_loads() {
-    // The backend binary is built by the test harness already; the script's cargo build is a no-op.
-    let _ = mdm_audit_tests::built_binary("gpx_mdm_audit");
+    // The backend binary the test harness built is packaged (the script's own cargo build would
+    // wait for the build lock that a running `cargo test` holds).
+    let backend = mdm_audit_tests::built_binary("gpx_mdm_audit");
     let out_dir = tempfile::tempdir().expect("tempdir");
     let root = mdm_audit_tests::workspace_root();
     let out = Command::new(root.join("grafana-datasource/scripts/package"))
         .args(["--debug", "--skip-frontend", "--out"])
         .arg(out_dir.path())
+        .env("MDM_PACKAGE_BACKEND", &backend)
         .output()
         .expect("run package");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -22,12 +24,19 @@ fn package_writes_the_layout_grafana_loads() {
     );
     let dist = out_dir.path();
     let plugin: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dist.join("plugin.json")).expect("plugin.json")).expect("json");
+        serde_json::from_slice(&std::fs::read(dist.join("plugin.json")).expect("plugin.json"))
+            .expect("json");
     assert_eq!(plugin["id"], "mdm-audit-datasource");
     assert_eq!(plugin["backend"], true);
     let exe = plugin["executable"].as_str().expect("executable");
     assert_eq!(exe, "gpx_mdm_audit");
-    assert!(!plugin["info"]["version"].as_str().unwrap_or("%").contains('%'), "version filled in");
+    assert!(
+        !plugin["info"]["version"]
+            .as_str()
+            .unwrap_or("%")
+            .contains('%'),
+        "version filled in"
+    );
     let logo = plugin["info"]["logos"]["small"].as_str().expect("logo");
     assert!(dist.join(logo).is_file(), "{logo}");
     let arch = match std::env::consts::ARCH {
@@ -42,6 +51,9 @@ fn package_writes_the_layout_grafana_loads() {
     // Platforms not built are named with the reason.
     for plat in ["linux_arm64", "darwin_amd64", "darwin_arm64"] {
         let built = dist.join(format!("{exe}_{plat}")).is_file();
-        assert!(built || stdout.contains(&format!("skipped {exe}_{plat}:")), "{plat}: {stdout}");
+        assert!(
+            built || stdout.contains(&format!("skipped {exe}_{plat}:")),
+            "{plat}: {stdout}"
+        );
     }
 }

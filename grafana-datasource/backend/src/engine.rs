@@ -77,12 +77,9 @@ impl Range {
     }
 }
 
-/// A UTC timestamp literal matching the store's `Timestamp(Microsecond, UTC)`.
+/// A UTC timestamp literal (DataFusion compares it with the store's `Timestamp(Microsecond, UTC)`).
 pub fn ts_literal(t: DateTime<Utc>) -> String {
-    format!(
-        "arrow_cast('{}', 'Timestamp(Microsecond, Some(\"UTC\"))')",
-        t.format("%Y-%m-%dT%H:%M:%S%.6fZ")
-    )
+    format!("TIMESTAMP '{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
 }
 
 /// A SQL string literal.
@@ -306,7 +303,11 @@ pub fn read_only_sql(sql: &str, range: &Range) -> Result<String, EngineError> {
     };
     let Statement::Query(mut query) = *stmt else {
         let kind = stmt.to_string();
-        let word = kind.split_whitespace().next().unwrap_or("statement").to_uppercase();
+        let word = kind
+            .split_whitespace()
+            .next()
+            .unwrap_or("statement")
+            .to_uppercase();
         return Err(refuse(&format!("{word} statements are refused")));
     };
     let restricted = format!(
@@ -363,11 +364,14 @@ pub fn bucket(range: &Range, interval: Duration, max_points: i64) -> Duration {
 }
 
 /// The per-bucket stats SQL: columns `bucket` (timestamp), `series` (string or absent), `value`.
-pub fn stats_sql(range: &Range, f: &Filters, m: StatsMetric, g: StatsGroupBy, b: Duration) -> String {
-    let bin = format!(
-        "date_bin(INTERVAL '{} milliseconds', time, TIMESTAMP '1970-01-01T00:00:00Z')",
-        b.as_millis()
-    );
+pub fn stats_sql(
+    range: &Range,
+    f: &Filters,
+    m: StatsMetric,
+    g: StatsGroupBy,
+    b: Duration,
+) -> String {
+    let bin = format!("date_bin(INTERVAL '{} milliseconds', time)", b.as_millis());
     let w = where_sql(range, f);
     let from = if g == StatsGroupBy::RiskTag {
         format!("(SELECT *, unnest(risk_tags) AS tag FROM events WHERE {w}) AS e")

@@ -219,7 +219,8 @@ pub enum QueryModelError {
 impl MdmQuery {
     /// Deserializes and validates one query's JSON.
     pub fn from_json(json: &[u8]) -> Result<Self, QueryModelError> {
-        let q: Self = serde_json::from_slice(json).map_err(|e| QueryModelError::Json(friendly(e)))?;
+        let q: Self =
+            serde_json::from_slice(json).map_err(|e| QueryModelError::Json(friendly(e)))?;
         if q.limit == Some(0) {
             return Err(QueryModelError::LimitZero);
         }
@@ -360,7 +361,9 @@ mod tests {
     use std::path::PathBuf;
 
     fn fixtures(dir: &str) -> Vec<(String, Vec<u8>)> {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures").join(dir);
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures")
+            .join(dir);
         let mut out: Vec<_> = std::fs::read_dir(&root)
             .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
             .map(|e| e.expect("entry").path())
@@ -406,7 +409,11 @@ mod tests {
         let q = MdmQuery::from_json(br#"{"queryType":"timeline","limit":1000}"#).expect("default");
         assert_eq!((q.kind(), q.limit()), (QueryType::Timeline, 1000));
         let q = MdmQuery::from_json(br#"{"refId":"A"}"#).expect("no type");
-        assert_eq!(q.kind(), QueryType::Timeline, "absent queryType runs as timeline");
+        assert_eq!(
+            q.kind(),
+            QueryType::Timeline,
+            "absent queryType runs as timeline"
+        );
     }
 
     #[test]
@@ -441,7 +448,11 @@ mod tests {
         let n = q.narrative.expect("narrative");
         assert_eq!(n.kind, NarrativeKind::DeviceLifecycle);
         assert!(n.subject.is_some_and(|s| !s.is_empty()));
-        assert!(get("sql.json").sql.is_some_and(|s| s.to_lowercase().contains("select")));
+        assert!(
+            get("sql.json")
+                .sql
+                .is_some_and(|s| s.to_lowercase().contains("select"))
+        );
     }
 
     #[test]

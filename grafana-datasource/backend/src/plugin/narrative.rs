@@ -22,7 +22,10 @@ pub struct NarrativeRequest<'a> {
 
 /// Answers one `narrative` query with its frames, or a message for the analyst (the caller adds
 /// the refId).
-pub async fn narrative(_engine: &Engine, request: &NarrativeRequest<'_>) -> Result<Vec<Frame>, String> {
+pub async fn narrative(
+    _engine: &Engine,
+    request: &NarrativeRequest<'_>,
+) -> Result<Vec<Frame>, String> {
     let kind = request
         .query
         .narrative

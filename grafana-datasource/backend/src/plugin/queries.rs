@@ -113,7 +113,10 @@ fn capped_frame(
         frame = with_notice(
             frame,
             Severity::Warning,
-            format!("showing the first {} rows: {why}; narrow the filters or time range", c.cap),
+            format!(
+                "showing the first {} rows: {why}; narrow the filters or time range",
+                c.cap
+            ),
         );
     }
     Ok(frame)
@@ -169,7 +172,7 @@ async fn annotations(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Fra
         "SELECT time, concat(vendor, ': ', action) AS title, \
          concat(message, ' (actor ', coalesce(actor_upn, actor_name, actor_id, 'unknown'), \
                 ', device ', coalesce(device_name, device_serial, device_id, 'none'), ')') AS text, \
-         array_to_string(array_prepend(risk_level, risk_tags), ',') AS tags, event_uid \
+         CASE WHEN array_length(risk_tags) > 0 THEN concat(risk_level, ',', array_to_string(risk_tags, ',')) ELSE CAST(risk_level AS VARCHAR) END AS tags, event_uid \
          FROM events WHERE {} ORDER BY time DESC, event_uid",
         where_sql(&p.range, &q.filters())
     );
@@ -179,7 +182,13 @@ async fn annotations(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Fra
     } else {
         None
     };
-    Ok(vec![capped_frame("annotations", &sql, &c, schema, q.limit())?])
+    Ok(vec![capped_frame(
+        "annotations",
+        &sql,
+        &c,
+        schema,
+        q.limit(),
+    )?])
 }
 
 /// The episodes SQL: the `episodes` table's newest state per episode when the store has one, else
@@ -240,9 +249,15 @@ async fn stats(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, E
     let batches = engine.run(&sql).await?;
     let mut series: BTreeMap<String, HashMap<i64, f64>> = BTreeMap::new();
     for batch in &batches {
-        let t = cast(batch.column(0), &DataType::Timestamp(TimeUnit::Nanosecond, None))?;
+        let t = cast(
+            batch.column(0),
+            &DataType::Timestamp(TimeUnit::Nanosecond, None),
+        )?;
         let t = t.as_primitive::<TimestampNanosecondType>();
-        let v = cast(batch.column_by_name("value").expect("value"), &DataType::Float64)?;
+        let v = cast(
+            batch.column_by_name("value").expect("value"),
+            &DataType::Float64,
+        )?;
         let v = v.as_primitive::<Float64Type>();
         let names = match batch.column_by_name("series") {
             Some(c) => Some(cast(c, &DataType::Utf8)?),
@@ -256,9 +271,16 @@ async fn stats(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, E
                 .as_ref()
                 .map(|n| n.as_string::<i32>())
                 .map_or(String::new(), |n| {
-                    if n.is_null(r) { "(none)".to_owned() } else { n.value(r).to_owned() }
+                    if n.is_null(r) {
+                        "(none)".to_owned()
+                    } else {
+                        n.value(r).to_owned()
+                    }
                 });
-            series.entry(name).or_default().insert(t.value(r), v.value(r));
+            series
+                .entry(name)
+                .or_default()
+                .insert(t.value(r), v.value(r));
         }
     }
     let counting = matches!(s.metric, StatsMetric::Count | StatsMetric::DistinctDevices);
@@ -275,7 +297,9 @@ async fn stats(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, E
         }
     };
     ranked.sort_by(|a, b| weight(&b.1).total_cmp(&weight(&a.1)).then(a.0.cmp(&b.0)));
-    let cap = usize::try_from(q.limit()).unwrap_or(usize::MAX).min(MAX_SERIES);
+    let cap = usize::try_from(q.limit())
+        .unwrap_or(usize::MAX)
+        .min(MAX_SERIES);
     let dropped = ranked.len().saturating_sub(cap);
     ranked.truncate(cap);
 
@@ -333,7 +357,10 @@ impl backend::DataService for MdmPlugin {
     type QueryError = QueryError;
     type Stream = backend::BoxDataResponseStream<Self::QueryError>;
 
-    async fn query_data(&self, request: backend::QueryDataRequest<Self::Query, Self>) -> Self::Stream {
+    async fn query_data(
+        &self,
+        request: backend::QueryDataRequest<Self::Query, Self>,
+    ) -> Self::Stream {
         let instance = Instance::from_context(&request.plugin_context);
         let this = self.clone();
         Box::pin(
@@ -355,7 +382,8 @@ impl backend::DataService for MdmPlugin {
                             .engine(&instance)
                             .await
                             .map_err(|e| err(false, e.to_string()))?;
-                        let json = serde_json::to_vec(&q.query).map_err(|e| err(true, e.to_string()))?;
+                        let json =
+                            serde_json::to_vec(&q.query).map_err(|e| err(true, e.to_string()))?;
                         // Grafana's own queryType wins over a missing one in the JSON.
                         let json = with_query_type(json, &q.query_type);
                         let panel = Panel {

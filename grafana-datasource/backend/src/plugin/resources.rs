@@ -197,7 +197,8 @@ async fn schema(engine: &Engine) -> Result<serde_json::Value, ResourceError> {
             .fields()
             .iter()
             .map(|f| {
-                let mut c = serde_json::json!({"name": f.name(), "type": f.data_type().to_string()});
+                let mut c =
+                    serde_json::json!({"name": f.name(), "type": f.data_type().to_string()});
                 if name == "events" {
                     if let Some(d) = describe_column(f.name()) {
                         c["description"] = d.into();
