@@ -7,6 +7,10 @@
 //! - `MDM_BENCH_SIZES`: event counts, default `1000000,10000000`;
 //! - `MDM_BENCH_ITERS`: queries per client, default 50;
 //! - `MDM_TEST_PYTHON`: a Python with `duckdb` (default `target/py-venv/bin/python`, see scripts/test).
+#![allow(
+    clippy::print_stdout,
+    reason = "the results table is the benchmark's output on stdout"
+)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -104,3 +104,26 @@ pub fn cargo_built_binary(bin: &str) -> PathBuf {
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
         .unwrap_or_else(|| panic!("cargo reported no executable for {bin}"))
 }
+
+/// Runs the `mdm-audit` binary with `args` in `dir` (stdin closed) and returns what it did.
+pub fn run_cli(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(cli_binary())
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("spawn mdm-audit")
+}
+
+/// The number after `label` in a summary line: `stored 123, ...` -> 123 for `stored`.
+pub fn count_after(line: &str, label: &str) -> u64 {
+    let at = line
+        .find(label)
+        .unwrap_or_else(|| panic!("{label:?} not in {line:?}"));
+    line[at + label.len()..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit())
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no number after {label:?} in {line:?}"))
+}

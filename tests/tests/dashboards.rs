@@ -7,14 +7,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
 use datafusion::prelude::SessionContext;
-use mdm_audit_tests::{cli_binary, workspace_root};
+use mdm_audit_tests::{run_cli, workspace_root};
 use mdm_audit_transform::generate::GroundTruth;
 use mdm_audit_transform::store::{
     AuditWriter, EpisodeRecord, StoreLocation, WriterOptions, register_tables,
@@ -101,14 +100,6 @@ fn expand(sql: &str, v: &Vars) -> String {
     out
 }
 
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(cli_binary())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("spawn mdm-audit")
-}
-
 struct Store {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -120,7 +111,7 @@ struct Store {
 async fn store() -> Store {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_owned();
-    let g = run(
+    let g = run_cli(
         &[
             "generate", "--seed", "11", "--events", "1500", "--days", "3", "--out", "estate",
         ],
@@ -143,7 +134,7 @@ async fn store() -> Store {
         .map(|f| format!("estate/{}", f.file))
         .collect();
     args.extend(files.iter().map(String::as_str));
-    let i = run(&args, &root);
+    let i = run_cli(&args, &root);
     let err = String::from_utf8_lossy(&i.stderr);
     assert!(i.status.success(), "ingest: {err}");
     assert!(err.contains("dead-lettered 1"), "one broken record: {err}");

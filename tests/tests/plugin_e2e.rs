@@ -6,34 +6,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
 use std::process::{Command, Stdio};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType};
 use grafana_plugin_sdk::pluginv2;
+use mdm_audit_tests::{count_after, run_cli};
 use mdm_audit_transform::generate::GroundTruth;
-
-fn run(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(mdm_audit_tests::cli_binary())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run mdm-audit")
-}
-
-fn count_after(line: &str, label: &str) -> u64 {
-    let at = line
-        .find(label)
-        .unwrap_or_else(|| panic!("{label} in {line}"));
-    line[at + label.len()..]
-        .trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("number after {label} in {line}"))
-}
 
 struct Store {
     _dir: tempfile::TempDir,
@@ -45,7 +25,7 @@ struct Store {
 fn fixture_store() -> Store {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let out = run(
+    let out = run_cli(
         &[
             "generate",
             "--seed",
@@ -82,7 +62,7 @@ fn fixture_store() -> Store {
         .map(|f| format!("estate/{}", f.file))
         .collect();
     args.extend(inputs.iter().map(String::as_str));
-    let out = run(&args, root);
+    let out = run_cli(&args, root);
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "ingest: {err}");
     let line = err

@@ -6,16 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use mdm_audit_tests::cli_binary;
+use mdm_audit_tests::{count_after, run_cli};
 use mdm_audit_transform::generate::GroundTruth;
-
-fn run(args: &[&str], dir: &Path) -> Output {
-    Command::new(cli_binary())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("spawn mdm-audit")
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -23,19 +15,6 @@ fn stderr(o: &Output) -> String {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// `stored 123` -> 123 from the ingest summary line.
-fn count(line: &str, label: &str) -> u64 {
-    let at = line
-        .find(label)
-        .unwrap_or_else(|| panic!("{label:?} not in {line:?}"));
-    line[at + label.len()..]
-        .trim_start()
-        .split(|c: char| !c.is_ascii_digit())
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no number after {label:?} in {line:?}"))
 }
 
 struct Estate {
@@ -48,7 +27,7 @@ struct Estate {
 fn estate(events: u32) -> Estate {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_owned();
-    let out = run(
+    let out = run_cli(
         &[
             "generate",
             "--seed",
@@ -80,7 +59,7 @@ fn estate(events: u32) -> Estate {
 fn ingest(e: &Estate, store: &str) -> Output {
     let mut args = vec!["ingest", "--store", store, "--writer-id", "ci-ingest"];
     args.extend(e.inputs.iter().map(String::as_str));
-    run(&args, &e.root)
+    run_cli(&args, &e.root)
 }
 
 #[test]
@@ -91,11 +70,11 @@ fn ingest_stores_every_record_once_and_verify_finds_an_edit() {
     assert!(out.status.success(), "ingest failed: {}", stderr(&out));
     let line = stderr(&out);
     assert!(line.contains("ingest: "), "{line}");
-    let stored = count(&line, "stored");
-    assert_eq!(count(&line, "dead-lettered"), 0, "{line}");
+    let stored = count_after(&line, "stored");
+    assert_eq!(count_after(&line, "dead-lettered"), 0, "{line}");
     // Intune audit events arrive twice (Graph and diagnostic logs share the AuditEventId): the twin
     // is a duplicate; everything else is one event per record.
-    let twins = count(&line, "duplicates skipped");
+    let twins = count_after(&line, "duplicates skipped");
     assert_eq!(stored + twins, records, "{line}");
     assert!(twins > 0, "the estate has Intune twins: {line}");
 
@@ -103,17 +82,21 @@ fn ingest_stores_every_record_once_and_verify_finds_an_edit() {
     let again = ingest(&e, "data");
     assert!(again.status.success(), "{}", stderr(&again));
     let line2 = stderr(&again);
-    assert_eq!(count(&line2, "stored"), 0, "{line2}");
-    assert_eq!(count(&line2, "duplicates skipped"), records, "{line2}");
+    assert_eq!(count_after(&line2, "stored"), 0, "{line2}");
+    assert_eq!(
+        count_after(&line2, "duplicates skipped"),
+        records,
+        "{line2}"
+    );
 
-    let v = run(&["verify", "--store", "data"], &e.root);
+    let v = run_cli(&["verify", "--store", "data"], &e.root);
     assert!(v.status.success(), "verify: {}{}", stdout(&v), stderr(&v));
     let text = stdout(&v);
     assert!(text.contains("Chain intact"), "{text}");
     assert!(text.contains(&format!("events: {stored} rows")), "{text}");
 
     // JSON report: the chain head of the one writer.
-    let j = run(&["verify", "--store", "data", "--json"], &e.root);
+    let j = run_cli(&["verify", "--store", "data", "--json"], &e.root);
     let report: serde_json::Value = serde_json::from_slice(&j.stdout).expect("json report");
     let events = report["tables"]
         .as_array()
@@ -126,7 +109,7 @@ fn ingest_stores_every_record_once_and_verify_finds_an_edit() {
 
     // Change one value in one data file: verify exits 2 and names the event.
     let (file, uid) = edit_one_action(&e.root.join("data/events"));
-    let broken = run(&["verify", "--store", "data"], &e.root);
+    let broken = run_cli(&["verify", "--store", "data"], &e.root);
     assert_eq!(broken.status.code(), Some(2), "{}", stdout(&broken));
     let text = stdout(&broken);
     assert!(text.contains("BROKEN"), "{text}");
@@ -195,7 +178,7 @@ fn duckdb_reads_the_data_files_as_we_wrote_them() {
     let e = estate(2_000);
     let out = ingest(&e, "data");
     assert!(out.status.success(), "ingest failed: {}", stderr(&out));
-    let stored = count(&stderr(&out), "stored");
+    let stored = count_after(&stderr(&out), "stored");
 
     // The Intune scenario records carry the vendor id that is their event_uid.
     let mut expected: BTreeMap<String, (String, String)> = BTreeMap::new();

@@ -199,10 +199,10 @@ async fn schema(engine: &Engine) -> Result<serde_json::Value, ResourceError> {
             .map(|f| {
                 let mut c =
                     serde_json::json!({"name": f.name(), "type": f.data_type().to_string()});
-                if name == "events" {
-                    if let Some(d) = describe_column(f.name()) {
-                        c["description"] = d.into();
-                    }
+                if name == "events"
+                    && let Some(d) = describe_column(f.name())
+                {
+                    c["description"] = d.into();
                 }
                 c
             })
