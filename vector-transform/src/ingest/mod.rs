@@ -94,6 +94,9 @@ pub trait Stage: Send {
     );
     /// The input ended: release everything held.
     fn finish(&mut self, events: &mut Vec<NormalizedEvent>, episodes: &mut Vec<EpisodeRecord>);
+    /// A long-running service is about to commit: release what is complete without ending the
+    /// input (open episodes may stay open). Batch ingest never calls it; the default holds nothing.
+    fn flush(&mut self, _events: &mut Vec<NormalizedEvent>, _episodes: &mut Vec<EpisodeRecord>) {}
 }
 
 /// A stage that passes events through unchanged.
