@@ -41,6 +41,10 @@ pub struct GenerateArgs {
     /// Where to write the ground truth (default: ground_truth.json in --out; with --stdout, none).
     #[arg(long, value_name = "FILE")]
     ground_truth: Option<PathBuf>,
+    /// Where to write the directory files for entity resolution (people.csv, devices.csv; default:
+    /// directory/ in --out; with --stdout, none).
+    #[arg(long, value_name = "DIR")]
+    directory: Option<PathBuf>,
     /// Scenarios to plant: all, none, or a comma-separated list of compromised_admin_mass_wipe,
     /// exec_phone_unlock, filevault_key_read_off_hours, finance_baseline_rollout, api_bulk_delete,
     /// partner_compliance_change, device_lifecycle.
@@ -107,6 +111,14 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode, CliError> {
         bar.set_position(done);
     };
     let started = Instant::now();
+    let directory = match (&args.directory, args.stdout) {
+        (Some(d), _) => Some(d.clone()),
+        (None, false) => Some(args.out.join(generate::DIRECTORY_DIR)),
+        (None, true) => None,
+    };
+    if let Some(d) = &directory {
+        estate.write_directory(d)?;
+    }
     let (report, outputs, truth_path) = if args.stdout {
         let stdout = std::io::stdout();
         let mut sink = StreamSink::new(stdout.lock(), "stdout");

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mdm_audit_transform::Source;
-use mdm_audit_transform::ingest::{self, IngestConfig, Input, PassThrough};
+use mdm_audit_transform::ingest::{self, IngestConfig, Input};
 use mdm_audit_transform::normalize::SourceChoice;
 use mdm_audit_transform::store::{WriterOptions, default_writer_id};
 
+use super::correlate_args::CorrelateArgs;
 use super::store_args::{StoreArgs, runtime};
 use super::{CliError, MappingArgs};
 
@@ -39,6 +40,8 @@ pub struct IngestArgs {
     strict: bool,
     #[command(flatten)]
     mapping: MappingArgs,
+    #[command(flatten)]
+    correlate: CorrelateArgs,
     /// Input files (vendor records or normalized NDJSON); `-` reads stdin.
     #[arg(value_name = "FILE", required = true)]
     inputs: Vec<PathBuf>,
@@ -89,18 +92,16 @@ pub fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
         );
         bar
     });
+    // Option problems (directory, hours, zone) show before anything is read.
+    args.correlate.config()?;
     let started = std::time::Instant::now();
-    let summary = runtime()?.block_on(ingest::ingest(
-        &location,
-        inputs,
-        config,
-        Box::new(PassThrough),
-        &|pos| {
-            if let Some(b) = &bar {
-                b.set_position(pos);
-            }
-        },
-    ))?;
+    let rt = runtime()?;
+    let stage = rt.block_on(args.correlate.stage(&location))?;
+    let summary = rt.block_on(ingest::ingest(&location, inputs, config, stage, &|pos| {
+        if let Some(b) = &bar {
+            b.set_position(pos);
+        }
+    }))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -1,5 +1,6 @@
 //! Command-line arguments and the commands they run.
 
+mod correlate_args;
 mod demo;
 mod generate;
 mod ingest;

@@ -68,6 +68,7 @@ fn schema_is_stable() {
         ("device_user", Utf8, true),
         ("asset_tag", Utf8, true),
         ("device_department", Utf8, true),
+        ("unresolved", strings(), false),
         ("risk_tags", strings(), false),
         ("risk_score", Int32, false),
         ("risk_level", Utf8, false),

@@ -135,6 +135,7 @@ pub fn events_to_batch(events: &[NormalizedEvent]) -> Result<RecordBatch, Transf
         strings(events, |e| e.device_user.as_deref()),
         strings(events, |e| e.asset_tag.as_deref()),
         strings(events, |e| e.device_department.as_deref()),
+        string_lists(events, |e| &e.unresolved),
         string_lists(events, |e| &e.risk_tags),
         score,
         strings(events, |e| Some(&e.risk_level)),

@@ -91,6 +91,10 @@ pub struct NormalizedEvent {
     pub asset_tag: Option<String>,
     #[serde(default)]
     pub device_department: Option<String>,
+    /// What entity resolution looked up and did not find (`actor`, `device`); empty when found or
+    /// when no directory is configured.
+    #[serde(default)]
+    pub unresolved: Vec<String>,
     #[serde(default)]
     pub risk_tags: Vec<String>,
     #[serde(default)]

@@ -3,7 +3,9 @@
 //! Arrow record batches of the one schema in [`schema`], or written as NDJSON, Parquet or OCSF.
 
 pub mod batch;
+pub mod correlate;
 pub mod dead_letter;
+pub mod enrich;
 pub mod error;
 pub mod event;
 pub mod generate;

@@ -86,6 +86,7 @@ static SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         s("device_user"),
         s("asset_tag"),
         s("device_department"),
+        Field::new("unresolved", string_list_type(), false),
         // risk
         Field::new("risk_tags", string_list_type(), false),
         Field::new("risk_score", Int32, false),

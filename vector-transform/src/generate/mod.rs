@@ -11,6 +11,7 @@
 
 mod buf;
 mod config;
+mod directory;
 mod engine;
 mod feeds;
 mod fleet;
@@ -26,6 +27,7 @@ pub use config::{
     GenerateConfig, MAX_DAYS, MAX_DEVICES, ScenarioKind, ScenarioSelection, ScenarioSizes,
     default_days, default_devices, default_events, default_seed, default_start,
 };
+pub use directory::DIRECTORY_DIR;
 pub use feeds::{DirSink, Feed, FeedSink, NullSink, StreamSink};
 pub use ground_truth::{
     GROUND_TRUTH_FILE, GroundTruth, GtExpect, GtFeed, GtOptions, GtRecord, GtScenario,

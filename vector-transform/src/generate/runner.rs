@@ -116,6 +116,11 @@ pub fn generate(
 }
 
 impl Prepared {
+    /// Writes the estate's directory files (people and devices, for entity resolution) into `dir`.
+    pub fn write_directory(&self, dir: &std::path::Path) -> Result<(), TransformError> {
+        super::directory::write(&self.fleet, dir)
+    }
+
     /// Records the estate will hold.
     pub fn records(&self) -> u64 {
         self.scenarios.iter().map(ScenarioRun::records).sum::<u64>()

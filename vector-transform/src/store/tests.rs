@@ -84,6 +84,7 @@ fn sample_events() -> Vec<NormalizedEvent> {
                 device_user: None,
                 asset_tag: None,
                 device_department: None,
+                unresolved: vec![],
                 risk_tags: if action == "wipe" {
                     vec!["remote_wipe".into()]
                 } else {
