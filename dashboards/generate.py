@@ -394,11 +394,17 @@ def device():
     f = {"devices": ["$device"]}
     which = "(device_id = '$device' OR device_serial = '$device' OR device_name = '$device')"
     d.table("Device facts", [sql("A", f"""
-        SELECT device_id, device_serial, device_name, device_platform, device_os, device_user, asset_tag,
-               device_department, min(time) AS first_seen, max(time) AS last_seen, count(*) AS events
+        SELECT device_id,
+               last_value(device_serial ORDER BY time) FILTER (WHERE device_serial IS NOT NULL) AS device_serial,
+               last_value(device_name ORDER BY time) FILTER (WHERE device_name IS NOT NULL) AS device_name,
+               last_value(device_platform ORDER BY time) FILTER (WHERE device_platform IS NOT NULL) AS device_platform,
+               last_value(device_os ORDER BY time) FILTER (WHERE device_os IS NOT NULL) AS device_os,
+               last_value(device_user ORDER BY time) FILTER (WHERE device_user IS NOT NULL) AS device_user,
+               last_value(asset_tag ORDER BY time) FILTER (WHERE asset_tag IS NOT NULL) AS asset_tag,
+               last_value(device_department ORDER BY time) FILTER (WHERE device_department IS NOT NULL) AS device_department,
+               min(time) AS first_seen, max(time) AS last_seen, count(*) AS events
         FROM events WHERE {which}
-        GROUP BY device_id, device_serial, device_name, device_platform, device_os, device_user, asset_tag,
-                 device_department""")], w=24, h=5)
+        GROUP BY device_id""")], w=24, h=5)
     d.narrative("Lifecycle of $device", [
         target("A", "narrative", filters=f, narrative={"kind": "device_lifecycle", "subject": "$device"})], w=10, h=14)
     d.table("Timeline of $device", [target("A", "timeline", filters=f, limit=500)], w=14, h=14,

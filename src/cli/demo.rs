@@ -19,6 +19,7 @@ use mdm_audit_transform::generate::{self, DirSink, FeedSink, GROUND_TRUTH_FILE, 
 use mdm_audit_transform::ingest::{self, IngestConfig, IngestSummary, Input};
 use mdm_audit_transform::store::{StoreLocation, VerifyReport, WriterOptions, verify_store};
 
+use super::correlate_args::CorrelateArgs;
 use super::store_args::runtime;
 use super::{CliError, MappingArgs};
 
@@ -29,6 +30,8 @@ pub const DEMO_EVENTS: u64 = 20_000;
 pub const DEMO_DEVICES: u32 = 300;
 /// The file in `--out` that marks a directory as the demo's own (so a re-run may replace it).
 const MARKER: &str = ".mdm-audit-demo";
+/// The demo's evidence report, in `--out`.
+pub const REPORT_FILE: &str = "report.html";
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
@@ -50,6 +53,8 @@ pub struct DemoArgs {
     devices: u32,
     #[command(flatten)]
     mapping: MappingArgs,
+    #[command(flatten)]
+    correlate: CorrelateArgs,
     /// Vendor files to use instead of a generated estate (as `mdm-audit ingest` takes them).
     #[arg(value_name = "FILE")]
     inputs: Vec<PathBuf>,
@@ -63,7 +68,7 @@ struct Outcome {
 }
 
 fn step(n: u32, what: &str) {
-    eprintln!("demo [{n}/3] {what}");
+    eprintln!("demo [{n}/4] {what}");
 }
 
 fn spinner(template: &str) -> ProgressBar {
@@ -118,6 +123,7 @@ fn generate_estate(args: &DemoArgs, dir: &Path) -> Result<Vec<PathBuf>, CliError
         ..GenerateConfig::default()
     };
     let estate = generate::prepare(&config)?;
+    estate.write_directory(&dir.join(generate::DIRECTORY_DIR))?;
     let bar = spinner("generate [{bar:30}] {human_pos}/{human_len} records");
     let mut sink = DirSink::create(dir)?;
     let report = estate.generate(&mut sink, &mut |done, planned| {
@@ -148,15 +154,21 @@ fn generate_estate(args: &DemoArgs, dir: &Path) -> Result<Vec<PathBuf>, CliError
         .collect())
 }
 
-pub fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
+pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
     let started = Instant::now();
+    args.correlate.config()?;
     prepare_out(&args.out)?;
     let inputs = if args.inputs.is_empty() {
         step(
             1,
             "generating an MDM estate (Jamf Pro, Intune, Workspace ONE) with planted incidents",
         );
-        generate_estate(&args, &args.out.join("estate"))?
+        let estate = args.out.join("estate");
+        let files = generate_estate(&args, &estate)?;
+        if args.correlate.directory.is_none() {
+            args.correlate.directory = Some(estate.join(generate::DIRECTORY_DIR));
+        }
+        files
     } else {
         step(1, "reading the given files");
         for p in &args.inputs {
@@ -175,7 +187,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
 
     step(
         2,
-        "normalizing (VRL), correlating and storing in a hash-chained Delta store",
+        "normalizing (VRL), resolving people and devices, correlating episodes, storing in a hash-chained Delta store",
     );
     let total: u64 = inputs
         .iter()
@@ -191,7 +203,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
         &location,
         inputs.iter().map(|p| Input::File(p.clone())).collect(),
         config,
-        Box::new(ingest::PassThrough),
+        rt.block_on(args.correlate.stage(&location))?,
         &|pos| bar.set_position(pos),
     ))?;
     bar.finish_and_clear();
@@ -200,6 +212,9 @@ pub fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     step(3, "verifying every hash chain from the files on disk");
     let verify = rt.block_on(verify_store(&location, &|_, _| {}))?;
     let found = rt.block_on(risk_found(&location))?;
+    step(4, "writing the evidence report");
+    let report = args.out.join(REPORT_FILE);
+    rt.block_on(super::demo_report::write(&location, &verify, &report))?;
     let outcome = Outcome {
         ingest: summary,
         verify,
@@ -207,6 +222,7 @@ pub fn run(args: DemoArgs) -> Result<ExitCode, CliError> {
     };
     print_summary(&outcome, started.elapsed().as_secs_f64());
     print!("{found}");
+    println!("\nReport: {}", report.display());
     Ok(if outcome.verify.is_intact() {
         ExitCode::SUCCESS
     } else {
@@ -220,7 +236,7 @@ async fn risk_found(location: &StoreLocation) -> Result<String, CliError> {
     use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     use std::fmt::Write;
     let ctx = datafusion::prelude::SessionContext::new();
-    mdm_audit_transform::store::register_tables(location, &ctx).await?;
+    let tables = mdm_audit_transform::store::register_tables(location, &ctx).await?;
     let q = |e: datafusion::error::DataFusionError| CliError::Usage(format!("query failed: {e}"));
     let mut text = String::new();
     let queries = [
@@ -230,12 +246,27 @@ async fn risk_found(location: &StoreLocation) -> Result<String, CliError> {
              GROUP BY risk_level ORDER BY top_score DESC",
         ),
         (
+            "Episodes per kind:",
+            "SELECT episode_kind, COUNT(DISTINCT episode_id) AS episodes, MAX(max_risk_score) AS top_score \
+             FROM episodes GROUP BY episode_kind ORDER BY top_score DESC, episode_kind",
+        ),
+        (
+            "Bulk-destructive and policy-rollout episodes:",
+            "SELECT first_time, episode_kind, reason FROM (SELECT *, row_number() OVER \
+             (PARTITION BY episode_id ORDER BY updated_time DESC, chain_seq DESC) AS rn FROM episodes) \
+             WHERE rn = 1 AND episode_kind IN ('bulk_destructive', 'policy_rollout') \
+             ORDER BY first_time LIMIT 12",
+        ),
+        (
             "Highest-risk events:",
             "SELECT risk_score, time, product, message FROM events WHERE risk_score > 0 \
              ORDER BY risk_score DESC, time LIMIT 12",
         ),
     ];
     for (title, sql) in queries {
+        if sql.contains("FROM episodes") && !tables.iter().any(|t| t == "episodes") {
+            continue;
+        }
         let batches = ctx.sql(sql).await.map_err(q)?.collect().await.map_err(q)?;
         let _ = writeln!(text, "\n{title}");
         let opts = FormatOptions::default();

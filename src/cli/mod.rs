@@ -2,6 +2,7 @@
 
 mod correlate_args;
 mod demo;
+mod demo_report;
 mod generate;
 mod ingest;
 mod normalize;

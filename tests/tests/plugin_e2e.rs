@@ -20,6 +20,7 @@ struct Store {
     store: String,
     truth: GroundTruth,
     stored: u64,
+    skipped: u64,
 }
 
 fn fixture_store() -> Store {
@@ -85,6 +86,7 @@ fn fixture_store() -> Store {
         _dir: dir,
         truth,
         stored,
+        skipped,
     }
 }
 
@@ -296,6 +298,11 @@ async fn talk(endpoint: &str, fx: &Store) {
     let mut per_vendor: BTreeMap<String, u64> = BTreeMap::new();
     for f in &fx.truth.feeds {
         *per_vendor.entry(f.vendor.clone()).or_default() += f.records;
+    }
+    // The only records that collapse are Intune's: the Graph and diagnostic-log copies of one audit
+    // event share its event_uid, so Microsoft has one event fewer per duplicate skipped.
+    if let Some(m) = per_vendor.get_mut("microsoft") {
+        *m -= fx.skipped;
     }
     let wipe_times: BTreeSet<i64> = fx
         .truth

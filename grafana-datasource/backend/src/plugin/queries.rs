@@ -9,7 +9,7 @@ use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType}
 use chrono::{DateTime, Utc};
 use futures::stream::FuturesOrdered;
 use grafana_plugin_sdk::backend;
-use grafana_plugin_sdk::data::{Field, FieldConfig, Frame, Severity};
+use grafana_plugin_sdk::data::{Field, Frame, Severity};
 use grafana_plugin_sdk::prelude::*;
 
 use crate::engine::{
@@ -333,10 +333,10 @@ async fn stats(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, E
             .collect();
         let mut field: Field = col.into_opt_field(metric_name);
         if g != StatsGroupBy::None {
+            // Labels only, no field config: grafana-plugin-sdk 0.5 writes just the config when a
+            // field has both (Field::to_arrow_field swaps the two arms), which would drop the
+            // labels alerting and legends key series by. Grafana names the series by its labels.
             field.labels.insert(g.as_str().to_owned(), name.clone());
-            let mut c = FieldConfig::default();
-            c.display_name_from_ds = Some(name.clone());
-            field = field.with_config(c);
         }
         frame.add_field(field);
     }
