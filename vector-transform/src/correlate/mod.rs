@@ -851,7 +851,7 @@ impl Stage for CorrelateStage {
 
         // Device lifecycle.
         if let Some(d) = device_key(&e) {
-            if e.action == "enroll" && self.lifecycles.get(&d).is_none() {
+            if e.action == "enroll" && !self.lifecycles.contains_key(&d) {
                 let n = self.open(Kind::DeviceLifecycle, &d, &e);
                 self.lifecycles.insert(d.clone(), n);
             }

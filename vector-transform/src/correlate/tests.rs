@@ -253,8 +253,10 @@ fn new_and_rare_actors_are_flagged_only_after_learning() {
         "a later session"
     );
     // A baseline from the store knows Nina: she is not new.
-    let mut baseline = Baseline::default();
-    baseline.since = Some(at("2026-01-01T00:00:00Z"));
+    let mut baseline = Baseline {
+        since: Some(at("2026-01-01T00:00:00Z")),
+        ..Baseline::default()
+    };
     baseline
         .actors
         .insert("nina@x.com".into(), ActorHistory::default());
