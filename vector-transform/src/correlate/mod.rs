@@ -207,6 +207,32 @@ fn is_policy_change(e: &NormalizedEvent) -> bool {
     policy_like && matches!(e.action.as_str(), "create" | "update" | "patch" | "assign")
 }
 
+/// The setting a change path names (its last segment, lower case), unless it is a generic property
+/// every policy has (name, description, assignment target, ...).
+fn setting_key(path: &str) -> Option<String> {
+    let last = path.rsplit('.').next()?.trim();
+    let last = last.split('[').next()?.to_lowercase();
+    const GENERIC: [&str; 16] = [
+        "name",
+        "displayname",
+        "description",
+        "platforms",
+        "technologies",
+        "id",
+        "groupid",
+        "type",
+        "value",
+        "settingdefinitionid",
+        "version",
+        "rolescopetagids",
+        "assignments",
+        "target",
+        "compliancestate",
+        "lastmodifieddatetime",
+    ];
+    (last.len() > 3 && !GENERIC.contains(&last.as_str())).then_some(last)
+}
+
 fn ends_lifecycle(e: &NormalizedEvent) -> bool {
     matches!(e.action.as_str(), "unenroll" | "retire" | "wipe" | "delete")
         || e.risk_tags.iter().any(|t| t == "mdm_removed")
@@ -310,6 +336,13 @@ struct Episode {
     max_score: i32,
     end_action: Option<String>,
     results: u64,
+    /// A rollout counts once something was assigned or a device reported one of its settings.
+    confirmed: bool,
+    /// Verbs of the changes (`created`, `changed`, `assigned`).
+    verbs: BTreeSet<&'static str>,
+    /// Input positions of the members (rollouts: re-labelled while held when confirmed).
+    seqs: Vec<u64>,
+    counted: bool,
     dirty: bool,
 }
 
@@ -346,6 +379,10 @@ impl Episode {
             max_score: 0,
             end_action: None,
             results: 0,
+            confirmed: kind != Kind::PolicyRollout,
+            verbs: BTreeSet::new(),
+            seqs: Vec::new(),
+            counted: false,
             dirty: true,
         }
     }
@@ -392,16 +429,17 @@ impl Episode {
                 config.bulk_window.num_minutes()
             ),
             Kind::PolicyRollout => format!(
-                "{who} changed and assigned {} ({}) from {}; {} device results followed",
+                "{who} {} {} from {}; {} device results reported their settings within {} h",
+                self.verbs.iter().copied().collect::<Vec<_>>().join(" and "),
                 self.targets
                     .iter()
                     .take(4)
                     .cloned()
                     .collect::<Vec<_>>()
                     .join(", "),
-                self.actions.iter().cloned().collect::<Vec<_>>().join("/"),
                 span(self.first, self.anchor),
-                self.results
+                self.results,
+                config.rollout_window.num_hours()
             ),
             Kind::DeviceLifecycle => format!(
                 "{}: enrolled {}, {n} events until {}",
@@ -461,6 +499,8 @@ pub struct CorrelateStage {
     bulk: HashMap<String, u64>,
     rollouts: HashMap<String, u64>,
     rollout_targets: HashMap<String, u64>,
+    /// Settings the open rollouts set (last path segment, lower case) -> rollout.
+    rollout_settings: HashMap<String, u64>,
     lifecycles: HashMap<String, u64>,
     /// Recent destructive events per actor: (time, seq).
     destructive: HashMap<String, VecDeque<(DateTime<Utc>, u64)>>,
@@ -501,6 +541,7 @@ impl CorrelateStage {
             bulk: HashMap::new(),
             rollouts: HashMap::new(),
             rollout_targets: HashMap::new(),
+            rollout_settings: HashMap::new(),
             lifecycles: HashMap::new(),
             destructive: HashMap::new(),
             new_actors: HashSet::new(),
@@ -528,14 +569,25 @@ impl CorrelateStage {
         let n = self.next_episode;
         self.next_episode += 1;
         self.episodes.insert(n, Episode::new(kind, key, e));
-        *self.stats.episodes.entry(kind.name()).or_default() += 1;
         n
+    }
+
+    fn emit(&mut self, ep: &mut Episode, now: DateTime<Utc>, episodes: &mut Vec<EpisodeRecord>) {
+        if !ep.counted {
+            ep.counted = true;
+            *self.stats.episodes.entry(ep.kind.name()).or_default() += 1;
+        }
+        episodes.push(ep.record(&self.config, now));
     }
 
     fn close(&mut self, n: u64, episodes: &mut Vec<EpisodeRecord>) {
         if let Some(mut ep) = self.episodes.remove(&n) {
             let now = (self.clock)();
-            episodes.push(ep.record(&self.config, now));
+            // A change nothing was assigned to and no device reported on is no rollout: its events
+            // keep their session.
+            if ep.confirmed {
+                self.emit(&mut ep, now, episodes);
+            }
             match ep.kind {
                 Kind::AdminSession => {
                     if let Some(a) = self
@@ -552,6 +604,7 @@ impl CorrelateStage {
                 Kind::PolicyRollout => {
                     self.rollouts.retain(|_, v| *v != n);
                     self.rollout_targets.retain(|_, v| *v != n);
+                    self.rollout_settings.retain(|_, v| *v != n);
                 }
                 Kind::DeviceLifecycle => self.lifecycles.retain(|_, v| *v != n),
             }
@@ -730,6 +783,7 @@ impl Stage for CorrelateStage {
         }
 
         let mut member_of: Vec<(Kind, u64)> = Vec::new();
+        let mut confirm: Option<u64> = None;
 
         // Bulk destructive.
         if let Some(a) = actor.clone().filter(|_| is_destructive(&e)) {
@@ -825,18 +879,33 @@ impl Stage for CorrelateStage {
             for k in &targets {
                 self.rollout_targets.insert(k.clone(), n);
             }
+            if let Some(ep) = self.episodes.get_mut(&n) {
+                ep.verbs.insert(match e.action.as_str() {
+                    "create" => "created",
+                    "assign" => "assigned",
+                    _ => "changed",
+                });
+            }
+            for c in &e.changes {
+                if let Some(k) = setting_key(&c.path) {
+                    self.rollout_settings.insert(k, n);
+                }
+            }
+            if e.action == "assign" {
+                confirm = Some(n);
+            }
             member_of.push((Kind::PolicyRollout, n));
         } else if !is_person(&e) {
-            let mut names: Vec<String> = targets.clone();
-            names.extend(
-                e.changes
-                    .iter()
-                    .filter_map(|c| c.new.as_deref())
-                    .map(str::to_lowercase),
-            );
-            if let Some(n) = names
+            // A device result: it names one of the policies, or reports one of their settings.
+            let by_name = targets
                 .iter()
-                .find_map(|k| self.rollout_targets.get(k).copied())
+                .find_map(|k| self.rollout_targets.get(k).copied());
+            let by_setting = || {
+                e.changes.iter().find_map(|c| {
+                    setting_key(&c.path).and_then(|k| self.rollout_settings.get(&k).copied())
+                })
+            };
+            if let Some(n) = by_name.or_else(by_setting)
                 && self
                     .episodes
                     .get(&n)
@@ -845,7 +914,18 @@ impl Stage for CorrelateStage {
                 if let Some(ep) = self.episodes.get_mut(&n) {
                     ep.results += 1;
                 }
+                confirm = Some(n);
                 member_of.push((Kind::PolicyRollout, n));
+            }
+        }
+        if let Some(n) = confirm
+            && let Some(ep) = self.episodes.get_mut(&n)
+            && !ep.confirmed
+        {
+            ep.confirmed = true;
+            let (id, seqs) = (ep.id.clone(), ep.seqs.clone());
+            for s in seqs {
+                self.set_episode_held(s, Kind::PolicyRollout, &id);
             }
         }
 
@@ -889,8 +969,11 @@ impl Stage for CorrelateStage {
             member_of.push((Kind::AdminSession, n));
         }
 
-        if let Some((kind, n)) = member_of.iter().max_by_key(|(k, _)| *k).copied()
-            && let Some(ep) = self.episodes.get(&n)
+        if let Some((kind, ep)) = member_of
+            .iter()
+            .filter_map(|(k, n)| self.episodes.get(n).map(|ep| (*k, ep)))
+            .filter(|(_, ep)| ep.confirmed)
+            .max_by_key(|(k, _)| *k)
         {
             e.episode_id = Some(ep.id.clone());
             e.episode_kind = Some(kind.name().to_owned());
@@ -898,6 +981,7 @@ impl Stage for CorrelateStage {
         for (_, n) in &member_of {
             if let Some(ep) = self.episodes.get_mut(n) {
                 ep.add(&e);
+                ep.seqs.push(seq);
             }
         }
         self.held.push_back((seq, e));
@@ -907,12 +991,18 @@ impl Stage for CorrelateStage {
     fn flush(&mut self, events: &mut Vec<NormalizedEvent>, episodes: &mut Vec<EpisodeRecord>) {
         self.release(None, events);
         let now = (self.clock)();
-        let config = self.config.clone();
-        let mut dirty: Vec<&mut Episode> =
-            self.episodes.values_mut().filter(|ep| ep.dirty).collect();
-        dirty.sort_by_key(|ep| ep.first);
-        for ep in dirty {
-            episodes.push(ep.record(&config, now));
+        let mut dirty: Vec<(DateTime<Utc>, u64)> = self
+            .episodes
+            .iter()
+            .filter(|(_, ep)| ep.dirty && ep.confirmed)
+            .map(|(n, ep)| (ep.first, *n))
+            .collect();
+        dirty.sort();
+        for (_, n) in dirty {
+            if let Some(mut ep) = self.episodes.remove(&n) {
+                self.emit(&mut ep, now, episodes);
+                self.episodes.insert(n, ep);
+            }
         }
     }
 

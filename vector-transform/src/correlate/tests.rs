@@ -321,7 +321,12 @@ fn a_rollout_groups_changes_assignments_and_device_results_and_a_lifecycle_ends_
         .expect("rollout");
     assert_eq!(rollout.event_uids, ["p1", "p2", "d1"]);
     assert!(
-        rollout.reason.contains("1 device results followed"),
+        rollout
+            .reason
+            .contains("pat@x.com assigned and created Finance - Require encryption")
+            && rollout
+                .reason
+                .contains("1 device results reported their settings within 24 h"),
         "{}",
         rollout.reason
     );
@@ -374,4 +379,55 @@ fn flush_releases_everything_held_and_reports_open_episodes_without_closing_them
         "the same session, a newer state"
     );
     assert_eq!(eps[1].event_count, 2);
+}
+
+#[test]
+fn a_lone_change_is_no_rollout_and_a_device_reporting_a_set_setting_joins_one() {
+    let mut st = stage(CorrelateConfig::default());
+    let mut lone = ev("u1", "2026-03-02T09:00:00Z", "kim@x.com", "update", None);
+    lone.target_type = Some("configuration_profile".into());
+    lone.target_name = Some("Wi-Fi".into());
+    let mut create = ev("c1", "2026-03-02T10:00:00Z", "pat@x.com", "create", None);
+    create.target_type = Some("compliance_policy".into());
+    create.target_name = Some("Require encryption".into());
+    let change = |path: &str, new: &str| crate::Change {
+        path: path.into(),
+        old: None,
+        new: Some(new.into()),
+        redacted: false,
+    };
+    create.changes = vec![
+        change("DisplayName", "Require encryption"),
+        change("StorageRequireEncryption", "true"),
+    ];
+    let mut report = ev(
+        "r1",
+        "2026-03-02T11:00:00Z",
+        "x",
+        "compliance_change",
+        Some("MBP-1"),
+    );
+    report.actor_kind = None;
+    report.actor_upn = None;
+    report.target_name = Some("MBP-1".into());
+    report.changes = vec![change(
+        "MacOSCompliancePolicy.StorageRequireEncryption",
+        "False",
+    )];
+    let (out, eps) = run(&mut st, vec![lone, create, report]);
+    assert_eq!(
+        by_uid(&out, "u1").episode_kind.as_deref(),
+        Some("admin_session")
+    );
+    let rollouts: Vec<&EpisodeRecord> = eps
+        .iter()
+        .filter(|e| e.episode_kind == "policy_rollout")
+        .collect();
+    assert_eq!(rollouts.len(), 1, "{eps:#?}");
+    assert_eq!(rollouts[0].event_uids, ["c1", "r1"]);
+    assert_eq!(
+        by_uid(&out, "c1").episode_kind.as_deref(),
+        Some("policy_rollout")
+    );
+    assert_eq!(st.stats().episodes.get("policy_rollout"), Some(&1));
 }
