@@ -95,7 +95,9 @@ async fn read_store(store: &Path) -> (BTreeMap<String, u64>, Vec<(String, String
             .expect("collect");
         for b in batches {
             let r = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).expect("cast");
-            let raw = b.column(1).as_binary::<i32>();
+            let raw =
+                datafusion::arrow::compute::cast(b.column(1), &DataType::Binary).expect("cast");
+            let raw = raw.as_binary::<i32>();
             for i in 0..b.num_rows() {
                 dead.push((
                     r.as_string::<i32>().value(i).to_owned(),

@@ -108,21 +108,6 @@ pub async fn serve(
         normalizers: Mutex::new(Vec::new()),
         draining: AtomicBool::new(false),
     });
-    // Compile the VRL programs in the background, so the first raw request does not wait for it
-    // and startup (readiness after a restart) does not either.
-    {
-        let s = shared.clone();
-        tokio::task::spawn_blocking(move || match Normalizer::from_config(&s.config.normalize) {
-            Ok(n) => {
-                if let Ok(mut pool) = s.normalizers.lock() {
-                    pool.push(n);
-                }
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "The VRL mappings do not load; /v1/raw will answer 500.")
-            }
-        });
-    }
     let app = Router::new()
         .route("/v1/events", post(post_events))
         .route("/v1/raw/:source", post(post_raw))
