@@ -32,6 +32,7 @@ const KILLS: usize = 6;
 const BATCH: usize = 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::print_stdout)] // the kills and events are this test's report (`--no-capture` shows it)
 async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
     let seed: u64 = std::env::var("MDM_DURABILITY_SEED")
         .ok()

@@ -317,8 +317,7 @@ fn parse_raw(
     body: &[u8],
 ) -> Parsed {
     let mut p = Parsed::default();
-    let mut framer = Framer::new(std::io::BufReader::new(body));
-    while let Some(frame) = framer.next() {
+    for frame in Framer::new(std::io::BufReader::new(body)) {
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
