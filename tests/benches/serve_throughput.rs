@@ -7,7 +7,8 @@
 //! `MDM_BENCH_EVENTS` (events to send, default 200000), `MDM_BENCH_BATCH` (events per request, 1000),
 //! `MDM_BENCH_CLIENTS` (concurrent clients, 8), `MDM_BENCH_WINDOW_MS` (commit window, 200),
 //! `MDM_BENCH_SOURCE_EVENTS` (generated estate size the events are drawn from, 20000; event_uids are
-//! made unique per copy so every event is stored).
+//! made unique per copy so every event is stored), `MDM_BENCH_SEED` (99) and `MDM_BENCH_DAYS` (30) of
+//! that estate.
 #![allow(clippy::print_stdout)]
 
 use std::io::Write;
@@ -29,12 +30,17 @@ fn main() {
     let clients = env("MDM_BENCH_CLIENTS", 8).max(1);
     let window = env("MDM_BENCH_WINDOW_MS", 200);
     let source_events = env("MDM_BENCH_SOURCE_EVENTS", 20_000);
-    let source: Vec<serde_json::Value> =
-        std::fs::read_to_string(normalized_estate(99, source_events as u64, 30))
-            .expect("events")
-            .lines()
-            .map(|l| serde_json::from_str(l).expect("event json"))
-            .collect();
+    let source_seed = env("MDM_BENCH_SEED", 99);
+    let source_days = env("MDM_BENCH_DAYS", 30);
+    let source: Vec<serde_json::Value> = std::fs::read_to_string(normalized_estate(
+        source_seed as u64,
+        source_events as u64,
+        source_days as u32,
+    ))
+    .expect("events")
+    .lines()
+    .map(|l| serde_json::from_str(l).expect("event json"))
+    .collect();
     // Bodies prepared up front (gzip included), so the clients measure the server.
     let mut bodies = Vec::new();
     let mut n = 0usize;
