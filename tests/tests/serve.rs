@@ -389,3 +389,48 @@ async fn serve_raw_endpoint_normalizes_vendor_samples() {
     assert_eq!(dead.len(), 1);
     assert!(!dead[0].1.contains("s3cr3t-value"), "{dead:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_group_commits_requests_of_one_window_together() {
+    let lines = lines();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &["--writer-id", "t5", "--commit-window-ms", "1500"],
+    );
+    let slices: Vec<Vec<String>> = lines[..80].chunks(20).map(<[String]>::to_vec).collect();
+    let expected: BTreeSet<String> = lines[..80].iter().map(|l| uid(l)).collect();
+    let mut tasks = Vec::new();
+    for s in slices {
+        let url = server.url("/v1/events");
+        tasks.push(tokio::spawn(async move {
+            post(&url, (s.join("\n") + "\n").into_bytes(), true).await
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut stored = 0;
+    for t in tasks {
+        let (code, resp, _) = t.await.expect("request");
+        assert_eq!(code, 200, "{resp}");
+        stored += resp["stored"].as_u64().expect("stored");
+    }
+    assert_eq!(stored, expected.len() as u64);
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "mdm_audit_serve_commits_total 1"),
+        "four requests within one window make one group commit:\n{metrics}"
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+    let (uids, _) = read_store(&dir.path().join("data")).await;
+    assert_eq!(uids.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}
