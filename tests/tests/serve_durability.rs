@@ -70,8 +70,12 @@ async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
     let done = Arc::new(AtomicBool::new(false));
     let attempts = Arc::new(AtomicU64::new(0));
     let kills_done = Arc::new(AtomicU64::new(0));
+    let in_flight = Arc::new(AtomicBool::new(false));
+    let waiting = Arc::new(AtomicBool::new(false));
     let n_batches = batches.len();
     let client_task = {
+        let in_flight = in_flight.clone();
+        let waiting = waiting.clone();
         let (addr, acked, done, attempts, kills_done) = (
             addr.clone(),
             acked.clone(),
@@ -89,12 +93,17 @@ async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
             for (i, body) in bodies.into_iter().enumerate() {
                 // Spread the kills over the run: batch i waits for kill i * KILLS / batches.
                 while kills_done.load(Ordering::SeqCst) < (i * KILLS / n_batches) as u64 {
+                    waiting.store(true, Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
+                waiting.store(false, Ordering::SeqCst);
                 loop {
                     attempts.fetch_add(1, Ordering::Relaxed);
                     let url = format!("http://{}/v1/events", addr.lock().expect("addr"));
-                    match client.post(&url).body(body.clone()).send().await {
+                    in_flight.store(true, Ordering::SeqCst);
+                    let r = client.post(&url).body(body.clone()).send().await;
+                    in_flight.store(false, Ordering::SeqCst);
+                    match r {
                         Ok(r) if r.status().is_success() => {
                             acked.lock().expect("acked").push(i);
                             break;
@@ -112,7 +121,16 @@ async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
     let mut kills = 0;
     let started = Instant::now();
     while kills < KILLS {
-        tokio::time::sleep(Duration::from_millis(rng.range(50, 700))).await;
+        tokio::time::sleep(Duration::from_millis(rng.range(50, 400))).await;
+        // Aim at a request in flight (parsing, waiting for its group, committing, fsyncing).
+        let aim = Instant::now();
+        while !in_flight.load(Ordering::SeqCst)
+            && !waiting.load(Ordering::SeqCst)
+            && aim.elapsed() < Duration::from_secs(5)
+        {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.range(0, 120))).await;
         if let Some(s) = server.take() {
             s.kill();
         }
@@ -165,9 +183,10 @@ async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
         .collect();
     let twice: Vec<(&String, &i64)> = stored.iter().filter(|(_, n)| **n != 1).collect();
     println!(
-        "durability: seed {seed:#x}, {kills} SIGKILLs, {} batches acknowledged ({} attempts), {} events sent, {} distinct acknowledged, {} stored, {:.1} s",
+        "durability: seed {seed:#x}, {kills} SIGKILLs, {} batches acknowledged ({} attempts, so {} requests cut or refused), {} events sent, {} distinct acknowledged, {} stored, {:.1} s",
         acked.len(),
         attempts.load(Ordering::Relaxed),
+        attempts.load(Ordering::Relaxed) - acked.len() as u64,
         lines.len(),
         acked_uids.len(),
         stored.len(),
