@@ -89,7 +89,10 @@ pub async fn serve(
     })?;
     let metrics = Arc::new(Metrics::default());
     let (tx, rx) = mpsc::unbounded_channel();
-    let committer = tokio::spawn(run_committer(
+    // If the committer stops on its own (the store cannot be reopened after a failure), the
+    // service stops too instead of answering 503 forever.
+    let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
+    let committer_run = run_committer(
         location.clone(),
         config.writer.clone(),
         writer,
@@ -100,7 +103,12 @@ pub async fn serve(
             max_events: config.commit_events.max(1),
         },
         metrics.clone(),
-    ));
+    );
+    let committer = tokio::spawn(async move {
+        let r = committer_run.await;
+        let _ = stopped_tx.send(());
+        r
+    });
     let shared = Arc::new(Shared {
         tx,
         metrics,
@@ -123,7 +131,12 @@ pub async fn serve(
     let s = shared.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown.await;
+            tokio::select! {
+                () = shutdown => {}
+                _ = stopped_rx => {
+                    tracing::error!("The committer stopped; shutting down.");
+                }
+            }
             s.draining.store(true, Ordering::SeqCst);
             tracing::info!("Shutting down: no new connections; committing what is pending.");
             // The group being gathered is committed now, not at the end of its window; requests
