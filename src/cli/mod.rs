@@ -6,6 +6,7 @@ mod demo_report;
 mod generate;
 mod ingest;
 mod normalize;
+mod serve;
 mod store_args;
 mod verify;
 
@@ -36,6 +37,9 @@ enum Command {
     /// Normalize files (vendor records or normalized NDJSON) and store them in one go, deduplicated
     /// by event_uid and chained; prints stored / duplicates skipped / dead-lettered.
     Ingest(ingest::IngestArgs),
+    /// HTTP ingest for Vector's http sink (NDJSON of normalized events, gzip accepted) and raw vendor
+    /// records (POST /v1/raw/{source}); group commit, 2xx only once durable, /health, /metrics.
+    Serve(serve::ServeArgs),
     /// Recompute every hash chain of the store from the files on disk and name the first broken
     /// link (exit status 2 when anything is broken).
     Verify(verify::VerifyArgs),
@@ -79,6 +83,9 @@ pub enum CliError {
     /// From an ingest run.
     #[error(transparent)]
     Ingest(#[from] mdm_audit_transform::ingest::IngestError),
+    /// From the ingest service.
+    #[error(transparent)]
+    Serve(#[from] mdm_audit_transform::serve::ServeError),
     /// A usage problem clap cannot see.
     #[error("{0}")]
     Usage(String),
@@ -91,6 +98,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Generate(args) => generate::run(args),
         Command::Normalize(args) => normalize::run(args),
         Command::Ingest(args) => ingest::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Verify(args) => verify::run(args),
     }
 }

@@ -127,3 +127,174 @@ pub fn count_after(line: &str, label: &str) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no number after {label:?} in {line:?}"))
 }
+
+/// Normalized events (the NDJSON `mdm-audit normalize` writes) of a generated estate: `--seed seed
+/// --events events --days days`. Built once per target directory and reused by later test processes.
+pub fn normalized_estate(seed: u64, events: u64, days: u32) -> PathBuf {
+    // target/<profile>/deps/<test> -> target/<profile>/test-estates/
+    let exe = std::env::current_exe().expect("test exe path");
+    let base = exe
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(std::env::temp_dir, Path::to_path_buf)
+        .join("test-estates");
+    std::fs::create_dir_all(&base).expect("estate cache dir");
+    let cache = base.join(format!("events-{seed}-{events}-{days}.ndjson"));
+    if cache.is_file() {
+        return cache;
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "mdm-estate-{seed}-{events}-{days}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("estate dir");
+    let out = run_cli(
+        &[
+            "generate",
+            "--seed",
+            &seed.to_string(),
+            "--events",
+            &events.to_string(),
+            "--days",
+            &days.to_string(),
+            "--out",
+            "estate",
+        ],
+        &dir,
+    );
+    assert!(
+        out.status.success(),
+        "generate failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut inputs: Vec<String> = std::fs::read_dir(dir.join("estate"))
+        .expect("estate listing")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "ground_truth.json")
+        .map(|n| format!("estate/{n}"))
+        .collect();
+    inputs.sort();
+    let mut args = vec!["normalize", "--strict", "-o", "events.ndjson"];
+    args.extend(inputs.iter().map(String::as_str));
+    let out = run_cli(&args, &dir);
+    assert!(
+        out.status.success(),
+        "normalize failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::copy(dir.join("events.ndjson"), &tmp).expect("copy events");
+    std::fs::rename(&tmp, &cache).expect("publish events");
+    let _ = std::fs::remove_dir_all(&dir);
+    cache
+}
+
+/// A running `mdm-audit serve` on 127.0.0.1 port 0, started with `--addr-file`.
+#[derive(Debug)]
+pub struct ServeProcess {
+    /// The process.
+    pub child: std::process::Child,
+    /// Where it listens (`127.0.0.1:port`).
+    pub addr: String,
+    addr_file: PathBuf,
+}
+
+impl ServeProcess {
+    /// Starts `mdm-audit serve --store store --listen 127.0.0.1:0 --addr-file <dir>/serve.addr extra...`
+    /// in `dir` and waits (up to 60 s) until it accepts requests. Its stderr goes to `<dir>/serve.log`
+    /// (appended, so restarts keep the earlier logs).
+    pub fn start(dir: &Path, store: &str, extra: &[&str]) -> Self {
+        let addr_file = dir.join("serve.addr");
+        let _ = std::fs::remove_file(&addr_file);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("serve.log"))
+            .expect("serve log");
+        let child = Command::new(cli_binary())
+            .args([
+                "serve",
+                "--store",
+                store,
+                "--listen",
+                "127.0.0.1:0",
+                "--addr-file",
+            ])
+            .arg(&addr_file)
+            .args(extra)
+            .current_dir(dir)
+            .env("MDM_AUDIT_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn mdm-audit serve");
+        let mut me = Self {
+            child,
+            addr: String::new(),
+            addr_file,
+        };
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(a) = std::fs::read_to_string(&me.addr_file)
+                && a.ends_with('\n')
+            {
+                me.addr = a.trim().to_owned();
+                return me;
+            }
+            if let Ok(Some(status)) = me.child.try_wait() {
+                panic!(
+                    "mdm-audit serve exited with {status} before listening:\n{}",
+                    std::fs::read_to_string(dir.join("serve.log")).unwrap_or_default()
+                );
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "mdm-audit serve did not write its address within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// `http://addr` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits (up to 60 s) for the exit status.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait serve") {
+                return s;
+            }
+            if started.elapsed() > std::time::Duration::from_secs(60) {
+                let _ = self.child.kill();
+                panic!("mdm-audit serve did not exit within 60 s of SIGTERM");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, then reaps the process.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -187,5 +187,50 @@ fn vector_toml_names_existing_files_that_compile_and_keeps_every_record() {
             .is_some_and(|u| u.ends_with("/v1/events")),
         "http sink must post to serve's /v1/events"
     );
+    // What `mdm-audit serve` accepts and how it acknowledges (tests/tests/serve.rs runs it).
+    let get = |path: &str| -> Option<&Value> { path.split('.').try_fold(http, |v, k| v.get(k)) };
+    let expect = [
+        ("method", Value::from("post")),
+        ("compression", Value::from("gzip")),
+        ("encoding.codec", Value::from("json")),
+        ("framing.method", Value::from("newline_delimited")),
+        ("acknowledgements.enabled", Value::from(true)),
+    ];
+    for (key, want) in expect {
+        if get(key) != Some(&want) {
+            problems.push(format!(
+                "http sink: {key} must be {want} (NDJSON, gzip and end-to-end acks, as serve expects)"
+            ));
+        }
+    }
+    // Retries: serve answers 503 when overloaded and 500 when a commit failed; Vector must keep retrying.
+    if get("request.retry_attempts")
+        .and_then(Value::as_integer)
+        .is_none_or(|n| n < 1000)
+    {
+        problems.push(
+            "http sink: request.retry_attempts must be large (retry until serve acknowledges)"
+                .into(),
+        );
+    }
+    if get("request.timeout_secs")
+        .and_then(Value::as_integer)
+        .is_none_or(|n| n < 10)
+    {
+        problems.push(
+            "http sink: request.timeout_secs must leave time for a group commit (>= 10)".into(),
+        );
+    }
+    if get("buffer.when_full").and_then(Value::as_str) != Some("block") {
+        problems.push("http sink: buffer.when_full must be block (never drop events)".into());
+    }
+    if let Some(max) = get("batch.max_events").and_then(Value::as_integer) {
+        // serve's default --max-pending is 200000 events; a single batch must fit well within it.
+        if max > 50_000 {
+            problems.push(format!(
+                "http sink: batch.max_events {max} is larger than serve's commit group"
+            ));
+        }
+    }
     assert!(problems.is_empty(), "{}", problems.join("\n\n"));
 }

@@ -14,6 +14,7 @@ pub mod internal_events;
 pub mod normalize;
 pub mod output;
 pub mod schema;
+pub mod serve;
 pub mod store;
 
 pub use dead_letter::DeadLetter;

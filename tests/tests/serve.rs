@@ -1,0 +1,436 @@
+//! `mdm-audit serve` end to end: the real binary on 127.0.0.1 port 0, real HTTP, the real store read
+//! back with DataFusion. Events come from a generated estate normalized by `mdm-audit normalize`; the
+//! expected counts come from that input (distinct `event_uid`s), not from the service's answers.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::prelude::SessionContext;
+use mdm_audit_tests::{ServeProcess, mappings_dir, normalized_estate, read_record, run_cli};
+use mdm_audit_transform::store::{StoreLocation, register_tables};
+use serde_json::Value;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("http client")
+}
+
+fn lines() -> Vec<String> {
+    let path = normalized_estate(11, 600, 2);
+    std::fs::read_to_string(path)
+        .expect("events")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn uid(line: &str) -> String {
+    let v: Value = serde_json::from_str(line).expect("event json");
+    v["event_uid"].as_str().expect("event_uid").to_owned()
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(body).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+async fn post(url: &str, body: Vec<u8>, gz: bool) -> (u16, Value, reqwest::header::HeaderMap) {
+    let mut req = client()
+        .post(url)
+        .header("content-type", "application/x-ndjson");
+    let body = if gz {
+        req = req.header("content-encoding", "gzip");
+        gzip(&body)
+    } else {
+        body
+    };
+    let resp = req.body(body).send().await.expect("request");
+    let code = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.expect("body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (code, json, headers)
+}
+
+/// (event_uid -> rows) of the events table and the dead letters (reason, raw) of the store.
+async fn read_store(store: &Path) -> (BTreeMap<String, u64>, Vec<(String, String)>) {
+    let location =
+        StoreLocation::parse(&store.display().to_string(), HashMap::new()).expect("location");
+    let ctx = SessionContext::new();
+    let tables = register_tables(&location, &ctx).await.expect("tables");
+    let mut uids = BTreeMap::new();
+    if tables.iter().any(|t| t == "events") {
+        let batches = ctx
+            .sql("SELECT event_uid, count(*) AS n FROM events GROUP BY event_uid")
+            .await
+            .expect("sql")
+            .collect()
+            .await
+            .expect("collect");
+        for b in batches {
+            let u = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).expect("cast");
+            let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64).expect("cast");
+            let n = n.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+            for (i, u) in u.as_string::<i32>().iter().enumerate() {
+                uids.insert(u.expect("uid").to_owned(), n.value(i) as u64);
+            }
+        }
+    }
+    let mut dead = Vec::new();
+    if tables.iter().any(|t| t == "dead_letters") {
+        let batches = ctx
+            .sql("SELECT reason, raw FROM dead_letters")
+            .await
+            .expect("sql")
+            .collect()
+            .await
+            .expect("collect");
+        for b in batches {
+            let r = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).expect("cast");
+            let raw =
+                datafusion::arrow::compute::cast(b.column(1), &DataType::Binary).expect("cast");
+            let raw = raw.as_binary::<i32>();
+            for i in 0..b.num_rows() {
+                dead.push((
+                    r.as_string::<i32>().value(i).to_owned(),
+                    String::from_utf8_lossy(raw.value(i)).into_owned(),
+                ));
+            }
+        }
+    }
+    (uids, dead)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_stores_ndjson_and_gzip_once_dead_letters_bad_lines_and_dedupes_across_restarts() {
+    let lines = lines();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let half = lines.len() / 2;
+    let (a, b) = lines.split_at(half);
+    let distinct_a: BTreeSet<String> = a.iter().map(|l| uid(l)).collect();
+    let distinct_all: BTreeSet<String> = lines.iter().map(|l| uid(l)).collect();
+    let distinct_b_new = distinct_all.difference(&distinct_a).count();
+
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &["--writer-id", "t1", "--commit-window-ms", "50"],
+    );
+    // Batch A: plain NDJSON.
+    let (code, resp, _) = post(
+        &server.url("/v1/events"),
+        (a.join("\n") + "\n").into_bytes(),
+        false,
+    )
+    .await;
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["stored"], distinct_a.len() as u64, "{resp}");
+    assert_eq!(resp["failed"].as_array().map(Vec::len), Some(0), "{resp}");
+
+    // Batch B: gzip, with a malformed line (carrying a secret) at line 3 and a truncated one at the end.
+    let mut body_b: Vec<String> = b.to_vec();
+    body_b.insert(
+        2,
+        r#"{"event_uid": "x", "password": "hunter2-secret"}"#.to_owned(),
+    );
+    let truncated = &b[0][..b[0].len() / 2];
+    body_b.push(truncated.to_owned());
+    let bad_lines = [3u64, body_b.len() as u64];
+    let body_b = (body_b.join("\n") + "\n").into_bytes();
+    let (code, resp, _) = post(&server.url("/v1/events"), body_b.clone(), true).await;
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["stored"], distinct_b_new as u64, "{resp}");
+    let failed: Vec<u64> = resp["failed"]
+        .as_array()
+        .expect("failed list")
+        .iter()
+        .map(|f| f["line"].as_u64().expect("line"))
+        .collect();
+    assert_eq!(failed, bad_lines, "{resp}");
+    assert!(
+        resp["failed"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not a valid normalized event")),
+        "{resp}"
+    );
+
+    // The same batch again (a retry): nothing new is stored, nothing dead-lettered twice.
+    let (code, resp, _) = post(&server.url("/v1/events"), body_b.clone(), true).await;
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["stored"], 0, "{resp}");
+    assert_eq!(resp["duplicates"], b.len() as u64, "{resp}");
+    assert_eq!(server.terminate().code(), Some(0), "SIGTERM exits 0");
+
+    // After a restart the store's dedupe still knows batch A.
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &["--writer-id", "t1", "--commit-window-ms", "50"],
+    );
+    let (code, resp, _) = post(
+        &server.url("/v1/events"),
+        (a.join("\n") + "\n").into_bytes(),
+        true,
+    )
+    .await;
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["stored"], 0, "{resp}");
+    assert_eq!(resp["duplicates"], a.len() as u64, "{resp}");
+    assert_eq!(server.terminate().code(), Some(0));
+
+    let (uids, dead) = read_store(&dir.path().join("data")).await;
+    assert_eq!(
+        uids.len(),
+        distinct_all.len(),
+        "every distinct event stored"
+    );
+    assert!(uids.values().all(|n| *n == 1), "no event_uid stored twice");
+    assert_eq!(uids.keys().cloned().collect::<BTreeSet<_>>(), distinct_all);
+    assert_eq!(
+        dead.len(),
+        2,
+        "two malformed lines, dead-lettered once: {dead:?}"
+    );
+    assert!(
+        dead.iter().all(|(_, raw)| !raw.contains("hunter2")),
+        "secrets are redacted in dead letters: {dead:?}"
+    );
+    assert!(
+        dead.iter().any(|(_, raw)| raw.contains("[REDACTED]")),
+        "{dead:?}"
+    );
+    let out = run_cli(&["verify", "--store", "data"], dir.path());
+    assert!(
+        out.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_503_with_retry_after_when_overloaded_and_shows_health_and_metrics() {
+    let lines = lines();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &[
+            "--writer-id",
+            "t2",
+            "--max-pending",
+            "10",
+            "--commit-window-ms",
+            "1500",
+        ],
+    );
+    let (code, health, _) = {
+        let r = client()
+            .get(server.url("/health"))
+            .send()
+            .await
+            .expect("health");
+        let c = r.status().as_u16();
+        (c, r.json::<Value>().await.expect("json"), ())
+    };
+    assert_eq!(code, 200);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["writer_id"], "t2");
+
+    let first: Vec<String> = lines[..6].to_vec();
+    let expected_first = first.iter().map(|l| uid(l)).collect::<BTreeSet<_>>().len() as u64;
+    let url = server.url("/v1/events");
+    let pending =
+        tokio::spawn(
+            async move { post(&url, (first.join("\n") + "\n").into_bytes(), false).await },
+        );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    // 6 pending + 8 > 10: refused.
+    let (code, resp, headers) = post(
+        &server.url("/v1/events"),
+        (lines[6..14].join("\n") + "\n").into_bytes(),
+        true,
+    )
+    .await;
+    assert_eq!(code, 503, "{resp}");
+    assert_eq!(
+        headers.get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let (code, resp, _) = pending.await.expect("first request");
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["stored"], expected_first);
+
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    let value = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|r| r.strip_prefix(' ')))
+            .unwrap_or_else(|| panic!("{name} not in /metrics:\n{metrics}"))
+            .parse()
+            .expect("number")
+    };
+    assert_eq!(
+        value("mdm_audit_serve_events_stored_total"),
+        expected_first as f64
+    );
+    assert_eq!(value("mdm_audit_serve_overloaded_total"), 1.0);
+    assert_eq!(value("mdm_audit_serve_pending_events"), 0.0);
+    assert_eq!(value("mdm_audit_serve_commits_total"), 1.0);
+    assert_eq!(value("mdm_audit_serve_commit_seconds_count"), 1.0);
+    assert!(
+        value("mdm_audit_serve_ack_seconds_sum") >= 1.0,
+        "the first request waited for its window"
+    );
+    assert_eq!(
+        value("mdm_audit_serve_requests_total{path=\"/v1/events\",code=\"503\"}"),
+        1.0
+    );
+    assert_eq!(
+        value("mdm_audit_serve_requests_total{path=\"/v1/events\",code=\"200\"}"),
+        1.0
+    );
+    assert!(metrics.contains("# TYPE mdm_audit_serve_commit_seconds histogram"));
+    assert_eq!(server.terminate().code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_on_sigterm_commits_pending_answers_and_exits_zero() {
+    let lines = lines();
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A long window: without the shutdown the request would wait 20 s.
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &["--writer-id", "t3", "--commit-window-ms", "20000"],
+    );
+    let batch: Vec<String> = lines[..50].to_vec();
+    let expected: BTreeSet<String> = batch.iter().map(|l| uid(l)).collect();
+    let url = server.url("/v1/events");
+    let started = Instant::now();
+    let pending =
+        tokio::spawn(async move { post(&url, (batch.join("\n") + "\n").into_bytes(), true).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("terminate");
+    assert_eq!(status.code(), Some(0), "exit status after SIGTERM");
+    let (code, resp, _) = pending.await.expect("request");
+    assert_eq!(code, 200, "the pending request is answered: {resp}");
+    assert_eq!(resp["stored"], expected.len() as u64);
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "committed at shutdown, not at the window's end"
+    );
+    let (uids, _) = read_store(&dir.path().join("data")).await;
+    assert_eq!(uids.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_raw_endpoint_normalizes_vendor_samples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &["--writer-id", "t4", "--commit-window-ms", "20"],
+    );
+    let sample =
+        mappings_dir().join("sources/microsoft_intune/samples/graph_audit_event/retire_failure");
+    let input = read_record(&sample.with_extension("input.json"));
+    let expected: Value =
+        serde_json::from_str(&read_record(&sample.with_extension("expected.json")))
+            .expect("expected json");
+    let (code, resp, _) = post(
+        &server.url("/v1/raw/intune"),
+        input.clone().into_bytes(),
+        true,
+    )
+    .await;
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["stored"], 1, "{resp}");
+    // A record that is no Intune record is dead-lettered with its line.
+    let (code, resp, _) = post(
+        &server.url("/v1/raw/intune"),
+        b"{\"hello\": \"world\", \"clientSecret\": \"s3cr3t-value\"}\n".to_vec(),
+        false,
+    )
+    .await;
+    assert_eq!(code, 200, "{resp}");
+    assert_eq!(resp["dead_lettered"], 1, "{resp}");
+    assert_eq!(resp["failed"][0]["line"], 1, "{resp}");
+    let (code, _, _) = post(
+        &server.url("/v1/raw/nosuchvendor"),
+        input.into_bytes(),
+        false,
+    )
+    .await;
+    assert_eq!(code, 404);
+    assert_eq!(server.terminate().code(), Some(0));
+    let (uids, dead) = read_store(&dir.path().join("data")).await;
+    let want = expected["event_uid"]
+        .as_str()
+        .expect("expected uid")
+        .to_owned();
+    assert_eq!(uids.keys().cloned().collect::<Vec<_>>(), vec![want]);
+    assert_eq!(dead.len(), 1);
+    assert!(!dead[0].1.contains("s3cr3t-value"), "{dead:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_group_commits_requests_of_one_window_together() {
+    let lines = lines();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = ServeProcess::start(
+        dir.path(),
+        "data",
+        &["--writer-id", "t5", "--commit-window-ms", "1500"],
+    );
+    let slices: Vec<Vec<String>> = lines[..80].chunks(20).map(<[String]>::to_vec).collect();
+    let expected: BTreeSet<String> = lines[..80].iter().map(|l| uid(l)).collect();
+    let mut tasks = Vec::new();
+    for s in slices {
+        let url = server.url("/v1/events");
+        tasks.push(tokio::spawn(async move {
+            post(&url, (s.join("\n") + "\n").into_bytes(), true).await
+        }));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut stored = 0;
+    for t in tasks {
+        let (code, resp, _) = t.await.expect("request");
+        assert_eq!(code, 200, "{resp}");
+        stored += resp["stored"].as_u64().expect("stored");
+    }
+    assert_eq!(stored, expected.len() as u64);
+    let metrics = client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "mdm_audit_serve_commits_total 1"),
+        "four requests within one window make one group commit:\n{metrics}"
+    );
+    assert_eq!(server.terminate().code(), Some(0));
+    let (uids, _) = read_store(&dir.path().join("data")).await;
+    assert_eq!(uids.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}

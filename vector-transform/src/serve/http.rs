@@ -1,0 +1,583 @@
+//! The HTTP side: routes, body decoding, parsing into events and dead letters, backpressure, and the
+//! lifecycle (start, graceful shutdown).
+
+use std::future::Future;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use super::ServeConfig;
+use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
+use super::metrics::Metrics;
+use crate::ingest::Stage;
+use crate::normalize::{Framer, redact_secrets, sniff};
+use crate::store::{AuditWriter, StoreError, StoreLocation};
+use crate::{DeadLetter, NormalizedEvent, Normalizer, Source, TransformError};
+
+/// Errors that stop the service.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The store cannot be opened or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The mappings cannot be loaded.
+    #[error(transparent)]
+    Transform(#[from] TransformError),
+    /// Listening failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done (`listening on 127.0.0.1:8686`).
+        context: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A bug: a task of the service panicked.
+    #[error("internal error (a bug): {0}")]
+    Internal(String),
+}
+
+/// What a `serve` run did, reported at shutdown.
+#[derive(Debug, Clone)]
+pub struct ServeSummary {
+    /// Where it listened.
+    pub addr: SocketAddr,
+    /// Events stored, duplicates skipped, lines dead-lettered over the whole run.
+    pub totals: JobOutcome,
+}
+
+/// State shared by the handlers.
+struct Shared {
+    tx: mpsc::UnboundedSender<Msg>,
+    metrics: Arc<Metrics>,
+    config: ServeConfig,
+    normalizers: Mutex<Vec<Normalizer>>,
+    draining: AtomicBool,
+}
+
+/// Opens the store, listens on `config.listen`, calls `on_ready` with the bound address, and serves
+/// until `shutdown` resolves; then stops accepting, commits what is pending, answers those requests
+/// and returns.
+pub async fn serve(
+    location: &StoreLocation,
+    config: ServeConfig,
+    stage: Box<dyn Stage>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(SocketAddr) -> Result<(), std::io::Error>,
+) -> Result<ServeSummary, ServeError> {
+    let writer = AuditWriter::open(location, config.writer.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Io {
+            context: format!("listening on {}", config.listen),
+            source: e,
+        })?;
+    let addr = listener.local_addr().map_err(|e| ServeError::Io {
+        context: "reading the bound address".into(),
+        source: e,
+    })?;
+    let metrics = Arc::new(Metrics::default());
+    let (tx, rx) = mpsc::unbounded_channel();
+    // If the committer stops on its own (the store cannot be reopened after a failure), the
+    // service stops too instead of answering 503 forever.
+    let (stopped_tx, stopped_rx) = oneshot::channel::<()>();
+    let committer_run = run_committer(
+        location.clone(),
+        config.writer.clone(),
+        writer,
+        stage,
+        rx,
+        CommitSettings {
+            window: config.commit_window,
+            max_events: config.commit_events.max(1),
+        },
+        metrics.clone(),
+    );
+    let committer = tokio::spawn(async move {
+        let r = committer_run.await;
+        let _ = stopped_tx.send(());
+        r
+    });
+    let shared = Arc::new(Shared {
+        tx,
+        metrics,
+        config: config.clone(),
+        normalizers: Mutex::new(Vec::new()),
+        draining: AtomicBool::new(false),
+    });
+    let app = Router::new()
+        .route("/v1/events", post(post_events))
+        .route("/v1/raw/:source", post(post_raw))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .with_state(shared.clone());
+    on_ready(addr).map_err(|e| ServeError::Io {
+        context: "announcing the bound address".into(),
+        source: e,
+    })?;
+    tracing::info!(%addr, writer_id = %config.writer.chain_id, "Serving.");
+    let s = shared.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                () = shutdown => {}
+                _ = stopped_rx => {
+                    tracing::error!("The committer stopped; shutting down.");
+                }
+            }
+            s.draining.store(true, Ordering::SeqCst);
+            tracing::info!("Shutting down: no new connections; committing what is pending.");
+            // The group being gathered is committed now, not at the end of its window; requests
+            // still in flight are answered from it (or, if later, with 503: shutting down).
+            let _ = s.tx.send(Msg::Shutdown);
+        })
+        .await
+        .map_err(|e| ServeError::Io {
+            context: "serving HTTP".into(),
+            source: e,
+        })?;
+    drop(shared);
+    let totals = committer
+        .await
+        .map_err(|e| ServeError::Internal(format!("the committer task: {e}")))??;
+    tracing::info!(
+        stored = totals.stored,
+        duplicates = totals.duplicates,
+        dead_lettered = totals.dead_lettered,
+        "Stopped."
+    );
+    Ok(ServeSummary { addr, totals })
+}
+
+fn answer(s: &Shared, path: &'static str, code: StatusCode, body: serde_json::Value) -> Response {
+    s.metrics.request(path, code.as_u16());
+    (code, axum::Json(body)).into_response()
+}
+
+fn unavailable(s: &Shared, path: &'static str, reason: &str) -> Response {
+    let mut r = answer(
+        s,
+        path,
+        StatusCode::SERVICE_UNAVAILABLE,
+        json!({ "error": reason }),
+    );
+    if let Ok(v) = HeaderValue::from_str(&s.config.retry_after_secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// The body, decompressed per `Content-Encoding` (none, identity, gzip).
+fn decode_body(
+    headers: &HeaderMap,
+    body: Bytes,
+    max: usize,
+) -> Result<Bytes, (StatusCode, String)> {
+    let encoding = headers
+        .get(header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "" | "identity" => Ok(body),
+        "gzip" | "x-gzip" => {
+            let mut out = Vec::with_capacity(body.len() * 4);
+            let mut dec = flate2::read::MultiGzDecoder::new(&body[..]).take(max as u64 + 1);
+            dec.read_to_end(&mut out).map_err(|e| {
+                (
+                    StatusCode::BAD_REQUEST,
+                    format!("the body is not valid gzip: {e}"),
+                )
+            })?;
+            if out.len() > max {
+                return Err((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("the decompressed body is over {max} bytes; send smaller batches"),
+                ));
+            }
+            Ok(Bytes::from(out))
+        }
+        other => Err((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("Content-Encoding {other:?} is not supported; send gzip or no encoding"),
+        )),
+    }
+}
+
+/// A line that failed, as the response lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Failed {
+    line: usize,
+    reason: String,
+}
+
+/// What a body parsed into.
+#[derive(Default)]
+struct Parsed {
+    events: Vec<NormalizedEvent>,
+    dead: Vec<DeadLetter>,
+    failed: Vec<Failed>,
+}
+
+impl Parsed {
+    fn fail(&mut self, source: &str, path: &str, line: usize, reason: String, raw: Vec<u8>) {
+        self.dead.push(DeadLetter {
+            ingest_time: Utc::now(),
+            source: source.to_owned(),
+            reason: reason.clone(),
+            origin: Some(format!("POST {path} line {line}")),
+            raw,
+        });
+        self.failed.push(Failed { line, reason });
+    }
+}
+
+fn parse_event(text: &str) -> Result<NormalizedEvent, String> {
+    let e: NormalizedEvent =
+        serde_json::from_str(text).map_err(|e| format!("not a valid normalized event: {e}"))?;
+    if e.event_uid.trim().is_empty() {
+        return Err("not a valid normalized event: event_uid is empty".into());
+    }
+    Ok(e)
+}
+
+/// NDJSON of normalized events (Vector's `json` codec with `newline_delimited` framing), or one JSON
+/// array of them (the `json` codec without framing). Line numbers are 1-based; for an array they
+/// count its elements.
+fn parse_events(body: &[u8]) -> Parsed {
+    const PATH: &str = "/v1/events";
+    let mut p = Parsed::default();
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'[') {
+        match serde_json::from_slice::<Vec<serde_json::Value>>(body) {
+            Ok(items) => {
+                for (i, v) in items.into_iter().enumerate() {
+                    let text = v.to_string();
+                    match parse_event(&text) {
+                        Ok(e) => p.events.push(e),
+                        Err(r) => p.fail(
+                            "normalized",
+                            PATH,
+                            i + 1,
+                            r,
+                            redact_secrets(&text).into_owned().into_bytes(),
+                        ),
+                    }
+                }
+            }
+            Err(e) => {
+                let raw = match std::str::from_utf8(body) {
+                    Ok(t) => redact_secrets(t).into_owned().into_bytes(),
+                    Err(_) => body.to_vec(),
+                };
+                p.fail(
+                    "normalized",
+                    PATH,
+                    1,
+                    format!("the body starts with '[' but is not a JSON array: {e}"),
+                    raw,
+                );
+            }
+        }
+        return p;
+    }
+    for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match std::str::from_utf8(line) {
+            Err(e) => p.fail(
+                "normalized",
+                PATH,
+                i + 1,
+                format!("the line is not UTF-8 ({e})"),
+                line.to_vec(),
+            ),
+            Ok(text) => match parse_event(text) {
+                Ok(e) => p.events.push(e),
+                Err(r) => p.fail(
+                    "normalized",
+                    PATH,
+                    i + 1,
+                    r,
+                    redact_secrets(text).into_owned().into_bytes(),
+                ),
+            },
+        }
+    }
+    p
+}
+
+/// Raw vendor records, framed as `mdm-audit normalize` frames files, through the VRL mappings.
+fn parse_raw(
+    normalizer: &mut Normalizer,
+    choice: Option<Source>,
+    path: &str,
+    body: &[u8],
+) -> Parsed {
+    let mut p = Parsed::default();
+    for frame in Framer::new(std::io::BufReader::new(body)) {
+        let frame = match frame {
+            Ok(f) => f,
+            Err(e) => {
+                p.fail(
+                    "unknown",
+                    path,
+                    0,
+                    format!("reading the body: {e}"),
+                    Vec::new(),
+                );
+                break;
+            }
+        };
+        let source = choice.or_else(|| sniff(&frame.text));
+        let name = source.map_or("unknown", Source::name);
+        let result = match (&frame.error, source) {
+            (Some(reason), _) => Err(reason.clone()),
+            (None, None) => Err(
+                "auto-detection recognized no source (not a Jamf Pro, Intune or Workspace ONE record); post to /v1/raw/jamf, /v1/raw/intune or /v1/raw/ws1".to_owned(),
+            ),
+            (None, Some(s)) => normalizer.normalize(s, &frame.text).map(|n| n.event),
+        };
+        match result {
+            Ok(e) => p.events.push(e),
+            Err(reason) => {
+                let raw = match frame.bytes {
+                    Some(b) => b,
+                    None => redact_secrets(&frame.text).into_owned().into_bytes(),
+                };
+                p.fail(name, path, frame.line, reason, raw);
+            }
+        }
+    }
+    p
+}
+
+/// Queues a parsed request for the next group commit and answers once it is durable.
+async fn submit(s: Arc<Shared>, path: &'static str, received: Instant, parsed: Parsed) -> Response {
+    let Parsed {
+        events,
+        dead,
+        failed,
+    } = parsed;
+    let received_n = events.len() + dead.len();
+    s.metrics
+        .records_received
+        .fetch_add(received_n as u64, Ordering::Relaxed);
+    if received_n == 0 {
+        return answer(
+            &s,
+            path,
+            StatusCode::OK,
+            json!({"received": 0, "stored": 0, "duplicates": 0, "dead_lettered": 0, "failed": []}),
+        );
+    }
+    let weight = received_n as u64;
+    let before = s.metrics.pending.fetch_add(weight, Ordering::SeqCst);
+    // A batch larger than the limit is still taken when nothing else waits, or it could never pass.
+    if before > 0 && before + weight > s.config.max_pending as u64 {
+        s.metrics.pending.fetch_sub(weight, Ordering::SeqCst);
+        s.metrics.overload(before, weight);
+        return unavailable(
+            &s,
+            path,
+            &format!(
+                "overloaded: {before} events wait for a commit (limit {}); retry after {} s",
+                s.config.max_pending, s.config.retry_after_secs
+            ),
+        );
+    }
+    let (reply, wait) = oneshot::channel();
+    let job = Job {
+        events,
+        dead,
+        received,
+        weight,
+        reply,
+    };
+    if s.tx.send(Msg::Job(job)).is_err() {
+        s.metrics.pending.fetch_sub(weight, Ordering::SeqCst);
+        return unavailable(&s, path, "shutting down");
+    }
+    match wait.await {
+        Ok(Ok(outcome)) => {
+            s.metrics.ack_seconds.observe(received.elapsed());
+            answer(
+                &s,
+                path,
+                StatusCode::OK,
+                json!({
+                    "received": received_n,
+                    "stored": outcome.stored,
+                    "duplicates": outcome.duplicates,
+                    "dead_lettered": outcome.dead_lettered,
+                    "failed": failed,
+                }),
+            )
+        }
+        Ok(Err(msg)) => answer(
+            &s,
+            path,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": msg }),
+        ),
+        Err(_) => unavailable(&s, path, "the committer stopped; retry"),
+    }
+}
+
+async fn post_events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    const PATH: &str = "/v1/events";
+    let received = Instant::now();
+    if s.draining.load(Ordering::SeqCst) {
+        return unavailable(&s, PATH, "shutting down");
+    }
+    let body = match decode_body(&headers, body, s.config.max_body_bytes) {
+        Ok(b) => b,
+        Err((code, msg)) => return answer(&s, PATH, code, json!({ "error": msg })),
+    };
+    let parsed = match tokio::task::spawn_blocking(move || parse_events(&body)).await {
+        Ok(p) => p,
+        Err(e) => {
+            return answer(
+                &s,
+                PATH,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                json!({ "error": format!("internal error (a bug): {e}") }),
+            );
+        }
+    };
+    submit(s, PATH, received, parsed).await
+}
+
+async fn post_raw(
+    State(s): State<Arc<Shared>>,
+    Path(source): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    const PATH: &str = "/v1/raw";
+    let received = Instant::now();
+    if s.draining.load(Ordering::SeqCst) {
+        return unavailable(&s, PATH, "shutting down");
+    }
+    let choice = if source.eq_ignore_ascii_case("auto") {
+        None
+    } else {
+        match source.parse::<Source>() {
+            Ok(src) => Some(src),
+            Err(e) => {
+                return answer(
+                    &s,
+                    PATH,
+                    StatusCode::NOT_FOUND,
+                    json!({ "error": format!("{e} (or auto)") }),
+                );
+            }
+        }
+    };
+    let body = match decode_body(&headers, body, s.config.max_body_bytes) {
+        Ok(b) => b,
+        Err((code, msg)) => return answer(&s, PATH, code, json!({ "error": msg })),
+    };
+    let sh = s.clone();
+    let origin = format!("/v1/raw/{source}");
+    let parsed = tokio::task::spawn_blocking(move || -> Result<Parsed, TransformError> {
+        let pooled = sh.normalizers.lock().ok().and_then(|mut p| p.pop());
+        let mut normalizer = match pooled {
+            Some(n) => n,
+            None => Normalizer::from_config(&sh.config.normalize)?,
+        };
+        let parsed = parse_raw(&mut normalizer, choice, &origin, &body);
+        if let Ok(mut p) = sh.normalizers.lock() {
+            p.push(normalizer);
+        }
+        Ok(parsed)
+    })
+    .await;
+    match parsed {
+        Ok(Ok(p)) => submit(s, PATH, received, p).await,
+        Ok(Err(e)) => answer(
+            &s,
+            PATH,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": format!("the VRL mappings do not load: {e}") }),
+        ),
+        Err(e) => answer(
+            &s,
+            PATH,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            json!({ "error": format!("internal error (a bug): {e}") }),
+        ),
+    }
+}
+
+async fn health(State(s): State<Arc<Shared>>) -> Response {
+    let pending = s.metrics.pending.load(Ordering::Relaxed);
+    if s.draining.load(Ordering::SeqCst) {
+        return unavailable(&s, "/health", "shutting down");
+    }
+    answer(
+        &s,
+        "/health",
+        StatusCode::OK,
+        json!({
+            "status": "ok",
+            "writer_id": s.config.writer.chain_id,
+            "pending_events": pending,
+            "commits": s.metrics.commits.load(Ordering::Relaxed),
+        }),
+    )
+}
+
+async fn metrics_text(State(s): State<Arc<Shared>>) -> Response {
+    s.metrics.request("/metrics", 200);
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        s.metrics.render(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+pub(super) fn parse_events_for_test(body: &[u8]) -> (usize, Vec<(usize, String)>) {
+    let p = parse_events(body);
+    (
+        p.events.len(),
+        p.failed.into_iter().map(|f| (f.line, f.reason)).collect(),
+    )
+}
+
+#[cfg(test)]
+pub(super) fn decode_for_test(
+    encoding: Option<&str>,
+    body: Vec<u8>,
+    max: usize,
+) -> Result<Vec<u8>, u16> {
+    let mut h = HeaderMap::new();
+    if let Some(e) = encoding
+        && let Ok(v) = HeaderValue::from_str(e)
+    {
+        h.insert(header::CONTENT_ENCODING, v);
+    }
+    decode_body(&h, Bytes::from(body), max)
+        .map(|b| b.to_vec())
+        .map_err(|(c, _)| c.as_u16())
+}
