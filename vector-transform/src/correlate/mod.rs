@@ -180,7 +180,14 @@ fn actor_label(e: &NormalizedEvent) -> Option<String> {
         .clone()
         .or_else(|| e.actor_name.clone())
         .or_else(|| e.actor_app.clone())
-        .or_else(|| e.actor_id.clone())
+        .or_else(|| {
+            // A bare id reads better with the name the directory gives it.
+            let id = e.actor_id.as_deref()?;
+            Some(match &e.actor_person {
+                Some(p) => format!("{p} ({id})"),
+                None => id.to_owned(),
+            })
+        })
 }
 
 /// A person at a keyboard (not a device, an app or an API client).
@@ -422,7 +429,7 @@ impl Episode {
                 config.idle.num_minutes()
             ),
             Kind::BulkDestructive => format!(
-                "{who}: {n} wipes, retires or deletions of {} devices from {} (threshold {} within {} min)",
+                "{who}: {n} wipe, retire or delete events on {} devices from {} (threshold {} within {} min)",
                 self.devices.len(),
                 span(self.first, self.last),
                 config.bulk_count,
@@ -678,6 +685,10 @@ impl CorrelateStage {
     fn local_hours(&self, e: &NormalizedEvent, tz: Option<Tz>, hours: Option<(u32, u32)>) -> bool {
         let tz = tz.unwrap_or(self.config.time_zone);
         let (start, end) = hours.unwrap_or(self.config.business_hours);
+        if (start, end) == (0, 24) {
+            // Around the clock (service accounts): never off hours.
+            return false;
+        }
         let local = e.time.with_timezone(&tz);
         let weekend = matches!(local.weekday(), Weekday::Sat | Weekday::Sun);
         let h = local.hour();

@@ -6,7 +6,8 @@
 //! - `people.csv`: `id,person,email,department,manager,time_zone,business_hours`. `id` is an account
 //!   identifier as the MDM logs name it (UPN, e-mail, console account name, Entra object id); a person
 //!   with several accounts has one row per account. `time_zone` is a TZ database name and
-//!   `business_hours` local hours `HH-HH` (`08-18`); both may be empty (the correlation defaults apply).
+//!   `business_hours` local hours `HH-HH` (`08-18`; `00-24` for service accounts that work around the
+//!   clock, never off hours); both may be empty (the correlation defaults apply).
 //! - `devices.csv`: `id,serial,name,asset_tag,owner,department`. A device is found by its serial
 //!   number, else by its MDM id, else by its name.
 //!

@@ -90,10 +90,14 @@ impl ScenarioKind {
             ScenarioKind::CompromisedAdminMassWipe | ScenarioKind::ApiBulkDelete => {
                 "bulk_destructive"
             }
-            ScenarioKind::FinanceBaselineRollout => "policy_rollout",
-            ScenarioKind::ExecPhoneUnlock
-            | ScenarioKind::FilevaultKeyReadOffHours
-            | ScenarioKind::PartnerComplianceChange => "admin_session",
+            // A policy change followed by its assignment is a rollout (issue 4: "create/update of a
+            // policy or profile followed by its assignments"), also when only one policy changes.
+            ScenarioKind::FinanceBaselineRollout | ScenarioKind::PartnerComplianceChange => {
+                "policy_rollout"
+            }
+            ScenarioKind::ExecPhoneUnlock | ScenarioKind::FilevaultKeyReadOffHours => {
+                "admin_session"
+            }
             ScenarioKind::DeviceLifecycle => "device_lifecycle",
         }
     }

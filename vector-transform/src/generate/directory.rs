@@ -88,6 +88,13 @@ pub(super) fn write(fleet: &Fleet, dir: &Path) -> Result<(), TransformError> {
             people.push_str(&line(&[&id, c.name, "", "IT", &head, "", ""]));
         }
     }
+    // Service accounts the consoles run automated work under: known, and at work around the clock.
+    for (id, name) in [
+        ("sysadmin", "Workspace ONE system account"),
+        ("svc-munki-sync", "Munki inventory sync service account"),
+    ] {
+        people.push_str(&line(&[id, name, "", "IT", &head, "UTC", "00-24"]));
+    }
     let mut devices = line(&["id", "serial", "name", "asset_tag", "owner", "department"]);
     for d in &fleet.devices {
         let id = match d.class.mdm() {

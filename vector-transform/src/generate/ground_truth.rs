@@ -80,11 +80,11 @@ pub struct GtScenario {
     pub id: String,
     /// Scenario kind (`compromised_admin_mass_wipe`, ...).
     pub kind: String,
-    /// The episode correlation should make of these records (issue 4; not checked yet):
+    /// The episode correlation should make of these records (checked by tests/tests/detection.rs):
     /// `bulk_destructive`, `policy_rollout`, `admin_session`, `device_lifecycle`.
     pub episode_kind: String,
     /// Tags only correlation can give (stateful: `off_hours`, `bulk_destructive`, `new_actor`), for
-    /// the scenario as a whole (issue 4; not checked yet).
+    /// the scenario as a whole (checked by tests/tests/detection.rs).
     pub correlation_tags: Vec<String>,
     /// What happened, in one paragraph.
     pub summary: String,
