@@ -131,7 +131,7 @@ pub fn compact(ev: &Evidence) -> Vec<Fact> {
                 e.actor().map(str::to_owned),
                 e.action.clone(),
                 e.target_type.clone(),
-                e.target_name.clone().or_else(|| e.target_id.clone()),
+                group_target(e),
                 e.outcome.clone(),
             ),
         };
@@ -154,7 +154,7 @@ pub fn compact(ev: &Evidence) -> Vec<Fact> {
                 action: e.action.clone(),
                 actions: BTreeSet::new(),
                 target_type: e.target_type.clone(),
-                target: e.target_name.clone().or_else(|| e.target_id.clone()),
+                target: group_target(e),
                 outcome: e.outcome.clone(),
                 count: 0,
                 failures: 0,
@@ -215,4 +215,14 @@ pub fn compact(ev: &Evidence) -> Vec<Fact> {
         f.id = format!("F{}", i + 1);
     }
     facts
+}
+
+/// The target a group is keyed by: none for device targets (the devices are listed instead, so a
+/// bulk wipe is one fact).
+fn group_target(e: &super::evidence::EvidenceEvent) -> Option<String> {
+    if e.target_type.as_deref() == Some("device") {
+        None
+    } else {
+        e.target_name.clone().or_else(|| e.target_id.clone())
+    }
 }

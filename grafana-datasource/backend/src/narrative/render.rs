@@ -67,7 +67,7 @@ pub fn markdown(n: &Narrative) -> String {
                 .iter()
                 .map(|c| format!("[{}]", number(n, c)))
                 .collect();
-            let _ = writeln!(md, "- {} {}", escape_md(&t.text), escape_md(&refs));
+            let _ = writeln!(md, "- {} {refs}", escape_md(&t.text));
         }
         md.push('\n');
     }

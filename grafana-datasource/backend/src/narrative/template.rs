@@ -65,6 +65,9 @@ fn devices(f: &Fact) -> String {
     let list: Vec<&str> = f.devices.iter().take(3).map(String::as_str).collect();
     match f.devices.len() {
         0 => String::new(),
+        1 if f.target.is_none() && f.target_type.as_deref() == Some("device") => {
+            format!(" {}", list[0])
+        }
         1 => format!(" on device {}", list[0]),
         n if n <= 3 => format!(" on {n} devices ({})", list.join(", ")),
         n => format!(" on {n} devices (including {})", list.join(", ")),
@@ -104,6 +107,38 @@ pub fn fact_sentence(f: &Fact) -> Sentence {
             fmt_time(f.last),
             risk(f),
         ),
+        FactKind::Group
+            if f.target.is_none() && f.target_type.as_deref() == Some("device") && f.count > 1 =>
+        {
+            format!(
+                "{} {} {} device{} in {} events between {} and {}{}.{}",
+                actor(f),
+                verb(&f.action),
+                f.devices.len(),
+                plural(f.devices.len()),
+                f.count,
+                fmt_time(f.first),
+                fmt_time(f.last),
+                if f.devices.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (including {})",
+                        f.devices
+                            .iter()
+                            .take(3)
+                            .map(String::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                } + &if f.failures > 0 {
+                    format!("; {} of them failed", f.failures)
+                } else {
+                    String::new()
+                },
+                risk(f),
+            )
+        }
         FactKind::Group if f.count == 1 => format!(
             "{} {} {}{} at {}{}.{}",
             actor(f),
