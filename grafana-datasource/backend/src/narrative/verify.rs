@@ -301,6 +301,9 @@ impl Support {
         self.numbers
             .insert(u64::try_from(e.risk_score).unwrap_or(0));
         self.actions.insert(e.action.clone());
+        // The canonical action as a word (the template's "performed <action> on"), never as a
+        // value to remove before the action check.
+        self.words.insert(e.action.to_lowercase());
         self.time(e.time);
     }
 
@@ -533,8 +536,11 @@ fn replace_word(text: &str, v: &str) -> String {
         let before = lt[..s]
             .chars()
             .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        let after = lt[e..].chars().next().is_none_or(|c| !c.is_alphanumeric());
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let after = lt[e..]
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
         if before && after && text.is_char_boundary(s) && text.is_char_boundary(e) {
             out.push_str(&text[last..s]);
             out.push_str(" VALUE ");
