@@ -447,12 +447,12 @@ pub fn check(s: &Sentence, ev: &Evidence, facts: &[Fact]) -> Result<(), String> 
     let lower = text.to_lowercase();
     let toks: Vec<&str> = words(&lower).collect();
     for t in &toks {
-        if let Some((_, acts)) = ACTION_WORDS.iter().find(|(w, _)| w == t) {
-            if !acts.iter().any(|a| sup.actions.contains(*a)) {
-                return Err(format!(
-                    "states the action \"{t}\", which no cited event has"
-                ));
-            }
+        if let Some((_, acts)) = ACTION_WORDS.iter().find(|(w, _)| w == t)
+            && !acts.iter().any(|a| sup.actions.contains(*a))
+        {
+            return Err(format!(
+                "states the action \"{t}\", which no cited event has"
+            ));
         }
     }
     let orig: Vec<&str> = words(&text).collect();
