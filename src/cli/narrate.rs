@@ -8,8 +8,11 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use mdm_audit_datasource::engine::Engine;
-use mdm_audit_datasource::narrative::{LlmConfig, NarrateOptions, Scope, narrate, render};
+use mdm_audit_datasource::narrative::{
+    LlmConfig, NarrateOptions, Scope, narrate, provenance, render,
+};
 use mdm_audit_datasource::query::NarrativeKind;
+use mdm_audit_transform::store::default_writer_id;
 
 use super::CliError;
 use super::store_args::{StoreArgs, runtime};
@@ -161,6 +164,9 @@ pub struct NarrateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     format: Format,
+    /// Do not record the narrative in the store's `narratives` table (provenance).
+    #[arg(long)]
+    no_record: bool,
 }
 
 pub fn run(args: NarrateArgs) -> Result<ExitCode, CliError> {
@@ -171,13 +177,28 @@ pub fn run(args: NarrateArgs) -> Result<ExitCode, CliError> {
     scope.actor = args.actor;
     scope.policy = args.policy;
     let options = args.narrative.options();
+    let record = !args.no_record;
+    let params = options.llm.as_ref().map(|c| {
+        serde_json::json!({"base_url": c.base_url, "max_tokens": c.max_tokens,
+            "temperature": c.temperature, "timeout_s": c.timeout.as_secs_f64()})
+        .to_string()
+    });
     let n = runtime()?.block_on(async {
-        let engine = Engine::open(location)
+        let engine = Engine::open(location.clone())
             .await
             .map_err(|e| CliError::Usage(e.to_string()))?;
-        narrate(engine.context(), &scope, &options)
+        let n = narrate(engine.context(), &scope, &options)
             .await
-            .map_err(|e| CliError::Usage(e.to_string()))
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        if record {
+            let who = provenance::AskedBy {
+                user: std::env::var("USER").unwrap_or_else(|_| "cli".to_owned()),
+                org: None,
+            };
+            let writer = format!("{}-narratives", default_writer_id());
+            provenance::record(&location, &writer, &n, &who, params.as_deref()).await?;
+        }
+        Ok::<_, CliError>(n)
     })?;
     tracing::info!(
         narrator = n.narrator.narrator,

@@ -201,6 +201,13 @@ async fn period_summary_names_the_planted_wipe_and_cites_every_high_risk_event()
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let r: serde_json::Value = serde_json::from_slice(&r.stdout).expect("json report");
     assert_eq!(r["chain"]["intact"], true);
+    // Every narrate run above that succeeded was recorded, on its own chain, and verifies.
+    let tables = r["chain"]["verify"]["tables"].as_array().expect("tables");
+    let nar = tables
+        .iter()
+        .find(|t| t["table"] == "narratives")
+        .expect("narratives table");
+    assert_eq!(nar["rows"], 4, "{nar}");
     assert_eq!(
         r["high_risk_events"].as_array().map(Vec::len),
         Some(high.len())

@@ -6,6 +6,7 @@
 pub mod evidence;
 pub mod facts;
 pub mod llm;
+pub mod provenance;
 pub mod render;
 pub mod run;
 pub mod template;
