@@ -20,6 +20,9 @@ pub const PROMPT_VERSION: &str = "narrative-v1";
 /// At most this many individual events go into the prompt (high-risk first); the rest only as facts.
 pub const MAX_PROMPT_EVENTS: usize = 200;
 
+/// Evidence of at most this many events goes into the prompt event by event.
+pub const SMALL_EVIDENCE: usize = 50;
+
 const SYSTEM_PROMPT: &str = "You are an audit writer for MDM (mobile device management) administrative logs. \
 Write a conservative, evidence-based narrative of who changed what, when, and on whose authority. \
 RULES: (1) Use only the facts and events in the EVIDENCE message. (2) Every sentence must cite the ids \
@@ -159,7 +162,12 @@ pub fn prompt(ev: &Evidence, facts: &[Fact]) -> (String, String) {
             })
         })
         .collect();
-    let mut chosen: Vec<&super::EvidenceEvent> = ev.events.iter().collect();
+    // Small evidence: every event; otherwise only the high-risk ones (the facts carry the rest).
+    let mut chosen: Vec<&super::EvidenceEvent> = if ev.events.len() <= SMALL_EVIDENCE {
+        ev.events.iter().collect()
+    } else {
+        ev.events.iter().filter(|e| e.is_high_risk()).collect()
+    };
     if chosen.len() > MAX_PROMPT_EVENTS {
         chosen.sort_by_key(|e| (std::cmp::Reverse(e.risk_score), e.time));
         chosen.truncate(MAX_PROMPT_EVENTS);

@@ -609,3 +609,45 @@ async fn template_latency_on_25000_events() {
     // Debug build on a shared 2-core machine; the release target is < 1 s.
     assert!(took < Duration::from_secs(10), "{took:?}");
 }
+
+#[test]
+fn compaction_makes_a_busy_admins_week_at_least_20x_smaller_than_raw_json() {
+    // One busy admin, a week: 3000 events over 5 actions and 400 devices, 1 in 300 high risk.
+    let mut ev = Vec::new();
+    for i in 0..3000i64 {
+        let action = ["read", "update", "assign", "lock", "sync"][(i % 5) as usize];
+        let level = if i % 300 == 0 { "high" } else { "low" };
+        let mut e = event(
+            i * 3,
+            "busy.admin@corp.example",
+            action,
+            Some(&format!("MBP-{:04}", i % 400)),
+            level,
+        );
+        e.event_uid = format!("{:032x}", i * 7919);
+        ev.push(e);
+    }
+    let ev = Evidence::from_events(
+        Scope::new(NarrativeKind::AdminActivity, t(-1), t(10_000)),
+        ev,
+        vec![],
+    );
+    // The raw JSON stand-in: the evidence columns only (real vendor records are larger still).
+    let raw: usize = ev
+        .events
+        .iter()
+        .map(|e| serde_json::to_string(e).map_or(0, |s| s.len()))
+        .sum();
+    let facts = compact(&ev);
+    let (sys, user) = llm::prompt(&ev, &facts);
+    let prompt = llm::estimate_tokens(&sys) + llm::estimate_tokens(&user);
+    let raw_tokens = (raw as u64).div_ceil(4);
+    let ratio = raw_tokens as f64 / prompt as f64;
+    eprintln!(
+        "busy admin week: {} events, raw {raw_tokens} tokens ({:.1}/event), prompt {prompt} tokens ({:.2}/event), {ratio:.1}x",
+        ev.events.len(),
+        raw_tokens as f64 / 3000.0,
+        prompt as f64 / 3000.0
+    );
+    assert!(ratio >= 20.0, "only {ratio:.1}x");
+}
