@@ -5,7 +5,9 @@ mod demo;
 mod demo_report;
 mod generate;
 mod ingest;
+mod narrate;
 mod normalize;
+mod report;
 mod serve;
 mod store_args;
 mod verify;
@@ -43,6 +45,12 @@ enum Command {
     /// Recompute every hash chain of the store from the files on disk and name the first broken
     /// link (exit status 2 when anything is broken).
     Verify(verify::VerifyArgs),
+    /// Write a cited, verified narrative of the store (period summary, incident timeline, change
+    /// review, device lifecycle, admin activity); template narrator, or an OpenAI-compatible LLM.
+    Narrate(narrate::NarrateArgs),
+    /// An evidence pack for a period: event counts, high-risk events, the period narrative and the
+    /// verified chain heads (Markdown, HTML or JSON).
+    Report(report::ReportArgs),
 }
 
 /// Options shared by every command that runs the VRL mappings.
@@ -100,5 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Ingest(args) => ingest::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Narrate(args) => narrate::run(args),
+        Command::Report(args) => report::run(args),
     }
 }

@@ -508,12 +508,17 @@ async fn talk(endpoint: &str, fx: &Store) {
         assert!(level == "high" || level == "critical", "{tags}");
     }
 
-    // Narrative: a per-query error until the narrative engine lands; bad query: names the problem.
+    // Narrative: one frame with the Markdown (numbered citations) and the cited event_uids.
+    assert_eq!(r("R").error, "", "narrative");
+    let n = decode(&r("R").frames[0]);
+    assert_eq!(n.batch.num_rows(), 1);
+    let md = strings(&n.batch, "markdown")[0].clone().unwrap_or_default();
     assert!(
-        r("R").error.contains("query R") && r("R").error.contains("narrative"),
-        "{}",
-        r("R").error
+        md.contains("## Period audit summary") && md.contains("[1]"),
+        "{md}"
     );
+    assert!(n.batch.column_by_name("citations").is_some());
+    // Bad query: names the problem.
     assert!(
         r("X").error.contains("query X") && r("X").error.contains("severe"),
         "{}",

@@ -4,6 +4,7 @@
 
 pub mod engine;
 pub mod frames;
+pub mod narrative;
 pub mod plugin;
 pub mod query;
 

@@ -130,6 +130,47 @@ pub static EPISODES: LazyLock<TableSpec> = LazyLock::new(|| {
     }
 });
 
+/// `narratives`: the narrative engine's own audit trail, one row per narrative written: who asked,
+/// the scope, the evidence and its hash, the prompt, the model and parameters, the output and its
+/// hash, the verification result, tokens and latency; partitioned by the UTC day it was written.
+pub static NARRATIVES: LazyLock<TableSpec> = LazyLock::new(|| {
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    let req = |n: &str| Field::new(n, DataType::Utf8, false);
+    let int = |n: &str| Field::new(n, DataType::Int64, true);
+    TableSpec {
+        name: "narratives",
+        schema: with_chain(vec![
+            req("narrative_id"),
+            Field::new("created_time", time_type(), false),
+            req("asked_by"),
+            s("org"),
+            req("kind"),
+            req("scope"),
+            Field::new("evidence_ids", string_list_type(), false),
+            req("evidence_hash"),
+            Field::new("cited_event_uids", string_list_type(), false),
+            req("prompt_version"),
+            s("prompt_hash"),
+            req("narrator"),
+            s("model"),
+            s("params"),
+            s("fallback_reason"),
+            req("output"),
+            req("output_hash"),
+            int("sentences"),
+            int("dropped"),
+            s("dropped_reasons"),
+            int("prompt_tokens"),
+            int("completion_tokens"),
+            int("latency_ms"),
+        ]),
+        partitioning: Partitioning::DayOf("created_time"),
+        stats_columns: Some(
+            "narrative_id,created_time,asked_by,kind,evidence_hash,chain_id,chain_seq",
+        ),
+    }
+});
+
 /// The tables `mdm-audit-transform` writes.
 pub fn write_path_tables() -> [&'static TableSpec; 3] {
     [&EVENTS, &DEAD_LETTERS, &EPISODES]

@@ -1,0 +1,169 @@
+//! Rendering: Markdown with numbered citations, and HTML. Every piece of text that can come from a
+//! log (names, targets, values, and the LLM's words about them) is escaped, so a log field carrying
+//! Markdown, HTML or script shows as text and never becomes markup or a link.
+
+use std::fmt::Write as _;
+
+use super::Narrative;
+use super::template::fmt_time;
+
+/// Escapes `s` for Markdown: ASCII punctuation that Markdown or HTML could act on is
+/// backslash-escaped, `<`, `>` and `&` become entities, line breaks become spaces.
+pub fn escape_md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '!' | '|'
+            | '~' | '/' | '=' | '^' | '$' | '"' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes `s` for HTML text and attribute values.
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The number of citation `id` (1-based, in order of first citation).
+fn number(n: &Narrative, id: &str) -> usize {
+    n.cited.iter().position(|c| c == id).map_or(0, |p| p + 1)
+}
+
+/// The narrative as Markdown: title, sections of bullet sentences with numbered citations, the
+/// verification result, and the numbered citation list with the event uids.
+pub fn markdown(n: &Narrative) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "## {}\n", escape_md(&n.title));
+    if n.sections.is_empty() {
+        md.push_str("No events in this scope.\n\n");
+    }
+    for s in &n.sections {
+        let _ = writeln!(md, "### {}\n", escape_md(&s.title));
+        for t in &s.sentences {
+            let refs: String = t
+                .citations
+                .iter()
+                .map(|c| format!("[{}]", number(n, c)))
+                .collect();
+            let _ = writeln!(md, "- {} {refs}", escape_md(&t.text));
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(
+        md,
+        "**Verification:** {} sentences kept, {} dropped.",
+        n.sentence_count(),
+        n.dropped.len()
+    );
+    for d in &n.dropped {
+        let _ = writeln!(md, "- dropped: {}", escape_md(&d.reason));
+    }
+    let narrator = match (&n.narrator.model, &n.narrator.fallback_reason) {
+        (_, Some(r)) => format!("template (LLM not used: {r})"),
+        (Some(m), None) => format!("llm ({m}), prompt {}", n.narrator.prompt_version),
+        (None, None) => "template".to_owned(),
+    };
+    let _ = writeln!(
+        md,
+        "\n**Narrator:** {}. Evidence: {} events, hash {}{}.\n",
+        escape_md(&narrator),
+        n.evidence_events,
+        &n.evidence_hash[..16.min(n.evidence_hash.len())],
+        if n.truncated { " (capped)" } else { "" }
+    );
+    if !n.citation_details.is_empty() {
+        md.push_str("**Citations**\n\n");
+        for (i, (id, label, uids)) in n.citation_details.iter().enumerate() {
+            let shown: Vec<&str> = uids.iter().take(5).map(String::as_str).collect();
+            let more = uids.len().saturating_sub(5);
+            let _ = writeln!(
+                md,
+                "{}\\. {} · {} · events: {}{}",
+                i + 1,
+                escape_md(id),
+                escape_md(label),
+                escape_md(&shown.join(", ")),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    md
+}
+
+/// The narrative as an HTML fragment (everything escaped).
+pub fn html(n: &Narrative) -> String {
+    let mut h = String::new();
+    let _ = writeln!(
+        h,
+        "<section class=\"narrative\"><h2>{}</h2>",
+        escape_html(&n.title)
+    );
+    for s in &n.sections {
+        let _ = writeln!(h, "<h3>{}</h3><ul>", escape_html(&s.title));
+        for t in &s.sentences {
+            let refs: String = t
+                .citations
+                .iter()
+                .map(|c| format!("<a href=\"#cite-{0}\">[{0}]</a>", number(n, c)))
+                .collect();
+            let _ = writeln!(h, "<li>{} {refs}</li>", escape_html(&t.text));
+        }
+        h.push_str("</ul>\n");
+    }
+    let _ = writeln!(
+        h,
+        "<p><strong>Verification:</strong> {} sentences kept, {} dropped.</p>",
+        n.sentence_count(),
+        n.dropped.len()
+    );
+    h.push_str("<ol class=\"citations\">\n");
+    for (i, (id, label, uids)) in n.citation_details.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<li id=\"cite-{}\">{} · {} · {}</li>",
+            i + 1,
+            escape_html(id),
+            escape_html(label),
+            escape_html(&uids.join(", "))
+        );
+    }
+    h.push_str("</ol></section>\n");
+    h
+}
+
+/// A one-line label of a cited id.
+pub fn label_event(e: &super::EvidenceEvent) -> String {
+    format!(
+        "{} {} {} {}",
+        fmt_time(e.time),
+        e.actor().unwrap_or("-"),
+        e.action,
+        e.target_name.as_deref().or(e.device()).unwrap_or("-")
+    )
+}

@@ -1,0 +1,188 @@
+//! The pipeline: evidence -> facts -> template or LLM sentences -> verification -> a [`Narrative`].
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use datafusion::prelude::SessionContext;
+
+use super::evidence::{Evidence, Scope};
+use super::facts::{Fact, compact};
+use super::llm::{self, LlmConfig, PROMPT_VERSION};
+use super::render::label_event;
+use super::{Narrative, NarrativeError, NarratorInfo, Section, template, verify};
+
+/// How to narrate.
+#[derive(Debug, Clone, Default)]
+pub struct NarrateOptions {
+    /// Ask this LLM first (else: the template).
+    pub llm: Option<LlmConfig>,
+}
+
+/// Reads the evidence of `scope` from `ctx` and narrates it.
+pub async fn narrate(
+    ctx: &SessionContext,
+    scope: &Scope,
+    options: &NarrateOptions,
+) -> Result<Narrative, NarrativeError> {
+    let started = Instant::now();
+    let ev = super::evidence::load(ctx, scope).await?;
+    let mut n = narrate_evidence(&ev, options).await;
+    n.latency_ms = started.elapsed().as_millis() as u64;
+    Ok(n)
+}
+
+/// Narrates evidence already read.
+pub async fn narrate_evidence(ev: &Evidence, options: &NarrateOptions) -> Narrative {
+    let started = Instant::now();
+    let facts = compact(ev);
+    let templ = template::narrate(ev, &facts);
+    let mut info = NarratorInfo {
+        narrator: "template",
+        model: None,
+        fallback_reason: None,
+        prompt_tokens: None,
+        completion_tokens: None,
+        prompt_version: PROMPT_VERSION,
+        prompt_hash: None,
+        attempts: 0,
+    };
+    let mut llm_dropped = Vec::new();
+    let mut chosen = None;
+    if let Some(cfg) = &options.llm {
+        if facts.is_empty() {
+            info.fallback_reason = Some("no evidence in the scope".into());
+        } else {
+            let (system, user) = llm::prompt(ev, &facts);
+            info.prompt_hash = Some(llm::prompt_hash(&system, &user));
+            match llm::complete(cfg, &system, &user).await {
+                Ok(a) => {
+                    info.attempts = a.attempts;
+                    info.prompt_tokens = a.prompt_tokens.or(Some(
+                        llm::estimate_tokens(&user) + llm::estimate_tokens(&system),
+                    ));
+                    info.completion_tokens = a.completion_tokens;
+                    let sections = place(a.sentences, &templ);
+                    let (kept, dropped) = verify::verify(sections, ev, &facts);
+                    if kept.is_empty() {
+                        info.fallback_reason = Some(format!(
+                            "no sentence of the LLM's answer survived verification ({} dropped)",
+                            dropped.len()
+                        ));
+                    } else {
+                        info.narrator = "llm";
+                        info.model = Some(cfg.model.clone());
+                        chosen = Some(kept);
+                    }
+                    llm_dropped = dropped;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "LLM narrative failed; using the template");
+                    info.fallback_reason = Some(e.to_string());
+                }
+            }
+        }
+    }
+    let (sections, mut dropped) = match chosen {
+        Some(s) => (s, Vec::new()),
+        None => verify::verify(templ, ev, &facts),
+    };
+    dropped.splice(0..0, llm_dropped);
+    let mut n = Narrative {
+        title: template::title(ev),
+        scope: ev.scope.clone(),
+        sections,
+        dropped,
+        narrator: info,
+        evidence_events: ev.events.len(),
+        facts,
+        evidence_hash: ev.hash(),
+        truncated: ev.truncated,
+        latency_ms: 0,
+        cited: Vec::new(),
+        cited_event_uids: Vec::new(),
+        citation_details: Vec::new(),
+    };
+    fill_citations(&mut n, ev);
+    n.latency_ms = started.elapsed().as_millis() as u64;
+    n
+}
+
+/// Puts each LLM sentence in the template section that cites its first id (else "Narrative").
+fn place(sentences: Vec<super::Sentence>, templ: &[Section]) -> Vec<Section> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by: BTreeMap<String, Vec<super::Sentence>> = BTreeMap::new();
+    for s in sentences {
+        let title = s
+            .citations
+            .first()
+            .and_then(|c| {
+                templ
+                    .iter()
+                    .find(|sec| sec.sentences.iter().any(|t| t.citations.contains(c)))
+            })
+            .map_or_else(|| "Narrative".to_owned(), |sec| sec.title.clone());
+        if !order.contains(&title) {
+            order.push(title.clone());
+        }
+        by.entry(title).or_default().push(s);
+    }
+    order
+        .into_iter()
+        .map(|t| Section {
+            sentences: by.remove(&t).unwrap_or_default(),
+            title: t,
+        })
+        .collect()
+}
+
+fn fact_of<'a>(facts: &'a [Fact], id: &str) -> Option<&'a Fact> {
+    let i: usize = id.strip_prefix('F')?.parse().ok()?;
+    facts.get(i.checked_sub(1)?)
+}
+
+fn fill_citations(n: &mut Narrative, ev: &Evidence) {
+    let mut cited_events = std::collections::BTreeSet::new();
+    for s in &n.sections {
+        for t in &s.sentences {
+            for c in &t.citations {
+                if !n.cited.contains(c) {
+                    n.cited.push(c.clone());
+                }
+            }
+        }
+    }
+    for c in &n.cited {
+        let (label, ids): (String, Vec<String>) = if let Some(f) = fact_of(&n.facts, c) {
+            (
+                format!(
+                    "{} {} {}, {} events",
+                    template::fmt_time(f.first),
+                    f.actor.as_deref().unwrap_or("-"),
+                    f.episode_kind.as_deref().unwrap_or(&f.action),
+                    f.count
+                ),
+                f.events.clone(),
+            )
+        } else if let Some(e) = ev.event(c) {
+            (label_event(e), vec![e.id.clone()])
+        } else {
+            continue;
+        };
+        let uids: Vec<String> = ids
+            .iter()
+            .filter_map(|i| ev.event(i))
+            .map(|e| e.event_uid.clone())
+            .collect();
+        for i in &ids {
+            if let Some(k) = i.strip_prefix('E').and_then(|k| k.parse::<usize>().ok()) {
+                cited_events.insert(k);
+            }
+        }
+        n.citation_details.push((c.clone(), label, uids));
+    }
+    n.cited_event_uids = cited_events
+        .into_iter()
+        .filter_map(|k| ev.events.get(k - 1))
+        .map(|e| e.event_uid.clone())
+        .collect();
+}
