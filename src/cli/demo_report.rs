@@ -4,7 +4,9 @@
 //!
 //! Sections: the hash-chain proof (each writer's chain head per table), the risk found per level,
 //! the correlated episodes (bulk destructive, policy rollouts, and the sessions with high-risk
-//! events) with their one-line reasons and the events they cite, and the highest-risk events.
+//! events) with their one-line reasons and the events they cite, the highest-risk events, and the
+//! period narrative of the template narrator (every sentence cites its events and is verified
+//! against them; the narrative engine's own HTML rendering escapes log text).
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -205,6 +207,7 @@ pub async fn write(
         let (names, found) = rows(&ctx, sql).await?;
         table(&mut html, &names, &found);
     }
+    narrative_section(location, &ctx, &tables, &mut html).await?;
     html.push_str("</body></html>\n");
     std::fs::write(path, html)
         .map_err(|e| TransformError::io(format!("writing {}", path.display()), e))?;
@@ -220,4 +223,48 @@ mod tests {
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
         );
     }
+}
+
+/// The period summary narrative over the whole store (template narrator, no LLM).
+async fn narrative_section(
+    location: &StoreLocation,
+    ctx: &SessionContext,
+    tables: &[String],
+    html: &mut String,
+) -> Result<(), CliError> {
+    use mdm_audit_datasource::engine::Engine;
+    use mdm_audit_datasource::narrative::{NarrateOptions, Scope, narrate, render};
+    use mdm_audit_datasource::query::NarrativeKind;
+    html.push_str("<h2>Narrative: period summary</h2>\n");
+    if !tables.iter().any(|t| t == "events") {
+        html.push_str("<p class=\"none\">No events table in this store.</p>\n");
+        return Ok(());
+    }
+    let (_, span) = rows(
+        ctx,
+        "SELECT CAST(min(time) AS BIGINT) AS first, CAST(max(time) AS BIGINT) AS last FROM events",
+    )
+    .await?;
+    let micros = |i: usize| {
+        span.first()
+            .and_then(|r| r.get(i))
+            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(chrono::DateTime::from_timestamp_micros)
+    };
+    let (Some(from), Some(to)) = (micros(0), micros(1)) else {
+        html.push_str("<p class=\"none\">No events.</p>\n");
+        return Ok(());
+    };
+    let err = |e: &dyn std::fmt::Display| CliError::Usage(format!("narrative: {e}"));
+    let engine = Engine::open(location.clone()).await.map_err(|e| err(&e))?;
+    let scope = Scope::new(
+        NarrativeKind::PeriodSummary,
+        from,
+        to + chrono::Duration::seconds(1),
+    );
+    let n = narrate(engine.context(), &scope, &NarrateOptions::default())
+        .await
+        .map_err(|e| err(&e))?;
+    html.push_str(&render::html(&n));
+    Ok(())
 }

@@ -274,6 +274,23 @@ fn demo_generates_stores_and_verifies() {
     );
     let demo = dir.path().join("demo");
     assert!(demo.join("estate").join("ground_truth.json").is_file());
+    assert!(demo.join("estate/directory/people.csv").is_file());
+    // The correlated episodes are read back: the compromised admin's wipes and the API client's
+    // deletions are the two bulk-destructive bursts of the estate.
+    let bulk = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("bulk_destructive "))
+        .unwrap_or_else(|| panic!("no bulk_destructive line in {stdout}"));
+    assert_eq!(bulk.split_whitespace().nth(1), Some("2"), "{bulk}");
+    // The report: the chain proof, the episodes with their reasons, and a cited narrative.
+    let report = std::fs::read_to_string(demo.join("report.html")).expect("report.html");
+    assert!(report.contains("Hash chains intact"), "chain proof");
+    assert!(
+        report.contains("threshold 5 within 60 min"),
+        "bulk episode reasons"
+    );
+    assert!(report.contains("Narrative: period summary"));
+    assert!(!report.contains("<script"), "no markup from the logs");
     assert!(
         demo.join("store")
             .join("events")
