@@ -214,17 +214,6 @@ pub async fn write(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn markup_from_the_logs_is_escaped() {
-        assert_eq!(
-            super::escape("<script>alert('x')</script> & \"y\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
-        );
-    }
-}
-
 /// The period summary narrative over the whole store (template narrator, no LLM).
 async fn narrative_section(
     location: &StoreLocation,
@@ -267,4 +256,15 @@ async fn narrative_section(
         .map_err(|e| err(&e))?;
     html.push_str(&render::html(&n));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn markup_from_the_logs_is_escaped() {
+        assert_eq!(
+            super::escape("<script>alert('x')</script> & \"y\""),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
+        );
+    }
 }
