@@ -8,6 +8,7 @@ mod ingest;
 mod narrate;
 mod normalize;
 mod report;
+mod review;
 mod serve;
 mod store_args;
 mod verify;
@@ -51,6 +52,9 @@ enum Command {
     /// An evidence pack for a period: event counts, high-risk events, the period narrative and the
     /// verified chain heads (Markdown, HTML or JSON).
     Report(report::ReportArgs),
+    /// Record a human decision on a narrative (approve, edit with new text, reject) in the store's
+    /// hash-chained reviews table; an edit keeps the history.
+    Review(review::ReviewArgs),
 }
 
 /// Options shared by every command that runs the VRL mappings.
@@ -110,5 +114,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Verify(args) => verify::run(args),
         Command::Narrate(args) => narrate::run(args),
         Command::Report(args) => report::run(args),
+        Command::Review(args) => review::run(args),
     }
 }

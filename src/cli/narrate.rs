@@ -196,7 +196,11 @@ pub fn run(args: NarrateArgs) -> Result<ExitCode, CliError> {
                 org: None,
             };
             let writer = format!("{}-narratives", default_writer_id());
-            provenance::record(&location, &writer, &n, &who, params.as_deref()).await?;
+            let id = provenance::record(&location, &writer, &n, &who, params.as_deref()).await?;
+            eprintln!(
+                "narrate: recorded as {id} in {} (review it with `mdm-audit review --narrative {id}`)",
+                location.display()
+            );
         }
         Ok::<_, CliError>(n)
     })?;

@@ -78,7 +78,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
     let (from, to) = args.narrative.range()?;
     let options = args.narrative.options();
     let err = |e: &dyn std::fmt::Display| CliError::Usage(e.to_string());
-    let (n, by_level, high, verify) = runtime()?.block_on(async {
+    let (n, by_level, high, verify, reviews) = runtime()?.block_on(async {
         let engine = Engine::open(location.clone()).await.map_err(|e| err(&e))?;
         engine.require("events").await.map_err(|e| err(&e))?;
         let w = Range { from, to }.sql("");
@@ -104,8 +104,42 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
         let scope = Scope::new(NarrativeKind::PeriodSummary, from, to);
         let n = narrate(engine.context(), &scope, &options).await.map_err(|e| err(&e))?;
         let verify = verify_store(&location, &|_, _| {}).await?;
-        Ok::<_, CliError>((n, by_level, high, verify))
+        // Every human decision on record (none when no narrative was reviewed yet).
+        let reviews = match engine
+            .run(
+                "SELECT review_id, narrative_id, CAST(review_time AS VARCHAR) AS review_time, reviewer, \
+                 decision, comment, reviewed_output_hash, edited_output_hash FROM reviews \
+                 ORDER BY review_time, review_id",
+            )
+            .await
+        {
+            Ok(b) => rows(&b)?,
+            Err(_) => Vec::new(),
+        };
+        Ok::<_, CliError>((n, by_level, high, verify, reviews))
     })?;
+    let review_cols = [
+        "review_id",
+        "narrative_id",
+        "review_time",
+        "reviewer",
+        "decision",
+        "comment",
+        "reviewed_output_hash",
+        "edited_output_hash",
+    ];
+    let reviews: Vec<Value> = reviews
+        .iter()
+        .map(|r| {
+            Value::Object(
+                review_cols
+                    .iter()
+                    .zip(r)
+                    .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                    .collect(),
+            )
+        })
+        .collect();
     let total: u64 = by_level
         .iter()
         .filter_map(|r| r[1].parse::<u64>().ok())
@@ -140,7 +174,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
                 "events": {"total": total, "by_risk_level": by_level.iter().map(|r| json!({"risk_level": r[0], "count": r[1].parse::<u64>().unwrap_or(0)})).collect::<Vec<_>>()},
                 "high_risk_events": high,
                 "narratives": [&n],
-                "reviews": [],
+                "reviews": reviews,
                 "chain": {"intact": verify.is_intact(), "verify": &verify},
             });
             println!("{}", serde_json::to_string_pretty(&v).map_err(|e| err(&e))?);

@@ -225,3 +225,141 @@ async fn period_summary_names_the_planted_wipe_and_cites_every_high_risk_event()
     let h = String::from_utf8_lossy(&h.stdout);
     assert!(h.starts_with("<!doctype html>") && h.contains("Chain"));
 }
+
+/// The id `narrate` printed on stderr for the narrative it recorded.
+fn recorded_id(stderr: &str) -> String {
+    stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("nar-"))
+        .map(|w| w.trim_end_matches([',', ')', '`']).to_owned())
+        .unwrap_or_else(|| panic!("no narrative id in {stderr}"))
+}
+
+#[test]
+fn reviews_approve_edit_and_reject_are_chained_and_keep_the_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    make_store(root);
+    let n = run_cli(
+        &[
+            "narrate",
+            "--store",
+            "data",
+            "--kind",
+            "period",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2027-01-01",
+        ],
+        root,
+    );
+    let err = String::from_utf8_lossy(&n.stderr).into_owned();
+    assert!(n.status.success(), "{err}");
+    let id = recorded_id(&err);
+    let review = |args: &[&str]| {
+        let mut all = vec!["review", "--store", "data", "--narrative", id.as_str()];
+        all.extend_from_slice(args);
+        run_cli(&all, root)
+    };
+    let json = |o: &std::process::Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).expect("review json")
+    };
+    let first = json(&review(&[
+        "--decision",
+        "approve",
+        "--reviewer",
+        "carol.compliance",
+        "--comment",
+        "matches the change tickets",
+    ]));
+    assert_eq!(first["decision"], "approve");
+    let original_hash = first["reviewed_output_hash"]
+        .as_str()
+        .expect("hash")
+        .to_owned();
+
+    std::fs::write(root.join("edit.md"), "The period had one mass wipe [1].\n").expect("edit");
+    let edit = json(&review(&[
+        "--decision",
+        "edit",
+        "--reviewer",
+        "carol.compliance",
+        "--text",
+        "edit.md",
+    ]));
+    assert_eq!(edit["reviewed_output_hash"], original_hash.as_str());
+    let edited_hash = edit["edited_output_hash"]
+        .as_str()
+        .expect("edited")
+        .to_owned();
+    assert_ne!(edited_hash, original_hash);
+    // A later decision is about the edited text, not the engine's.
+    let reject = json(&review(&[
+        "--decision",
+        "reject",
+        "--reviewer",
+        "dave.auditor",
+    ]));
+    assert_eq!(reject["reviewed_output_hash"], edited_hash.as_str());
+
+    // Refused: an edit without text, approve with text, an unknown narrative.
+    let no_text = review(&["--decision", "edit", "--reviewer", "x"]);
+    assert!(!no_text.status.success());
+    assert!(String::from_utf8_lossy(&no_text.stderr).contains("needs the new text"));
+    let with_text = review(&["--decision", "approve", "--text", "edit.md"]);
+    assert!(!with_text.status.success());
+    let unknown = run_cli(
+        &[
+            "review",
+            "--store",
+            "data",
+            "--narrative",
+            "nar-nope",
+            "--decision",
+            "approve",
+        ],
+        root,
+    );
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no narrative \"nar-nope\""));
+
+    // The reviews are on their writer's chain, verify, and appear in the evidence pack.
+    let v = run_cli(&["verify", "--store", "data", "--json"], root);
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&v.stdout).expect("verify json");
+    let reviews = v["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["table"] == "reviews")
+        .expect("reviews table")
+        .clone();
+    assert_eq!(reviews["rows"], 3, "{reviews}");
+    assert!(reviews["problems"].as_array().is_some_and(Vec::is_empty));
+    let r = run_cli(
+        &[
+            "report",
+            "--store",
+            "data",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2027-01-01",
+            "--format",
+            "json",
+        ],
+        root,
+    );
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&r.stdout).expect("report");
+    let decisions: Vec<&str> = r["reviews"]
+        .as_array()
+        .expect("reviews")
+        .iter()
+        .filter_map(|x| x["decision"].as_str())
+        .collect();
+    assert_eq!(decisions, ["approve", "edit", "reject"]);
+    assert!(r["reviews"][0]["comment"] == "matches the change tickets");
+}

@@ -21,7 +21,7 @@ pub use dedupe::{DedupeIndex, day_of};
 pub use episodes::{EpisodeRecord, episodes_to_batch};
 pub use error::StoreError;
 pub use location::{DEFAULT_STORE, StoreLocation};
-pub use tables::{DEAD_LETTERS, EPISODES, EVENTS, NARRATIVES, Partitioning, TableSpec};
+pub use tables::{DEAD_LETTERS, EPISODES, EVENTS, NARRATIVES, Partitioning, REVIEWS, TableSpec};
 pub use verify::{Problem, ProblemKind, TableReport, VerifyReport, verify_store};
 pub use writer::{CommitReceipt, TableWriter, WriterOptions, default_writer_id};
 

@@ -171,6 +171,32 @@ pub static NARRATIVES: LazyLock<TableSpec> = LazyLock::new(|| {
     }
 });
 
+/// `reviews`: human decisions on narratives (approve, edit, reject), append-only: the newest row of a
+/// `narrative_id` is its status, and an edit keeps the text it replaced (by hash) and the new text.
+pub static REVIEWS: LazyLock<TableSpec> = LazyLock::new(|| {
+    let s = |n: &str| Field::new(n, DataType::Utf8, true);
+    let req = |n: &str| Field::new(n, DataType::Utf8, false);
+    TableSpec {
+        name: "reviews",
+        schema: with_chain(vec![
+            req("review_id"),
+            req("narrative_id"),
+            Field::new("review_time", time_type(), false),
+            req("reviewer"),
+            s("org"),
+            req("decision"),
+            s("comment"),
+            req("reviewed_output_hash"),
+            s("edited_output"),
+            s("edited_output_hash"),
+        ]),
+        partitioning: Partitioning::DayOf("review_time"),
+        stats_columns: Some(
+            "review_id,narrative_id,review_time,reviewer,decision,chain_id,chain_seq",
+        ),
+    }
+});
+
 /// The tables `mdm-audit-transform` writes.
 pub fn write_path_tables() -> [&'static TableSpec; 3] {
     [&EVENTS, &DEAD_LETTERS, &EPISODES]

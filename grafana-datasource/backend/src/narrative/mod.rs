@@ -8,6 +8,7 @@ pub mod facts;
 pub mod llm;
 pub mod provenance;
 pub mod render;
+pub mod review;
 pub mod run;
 pub mod template;
 pub mod verify;

@@ -12,7 +12,7 @@ use arrow::array::{
 use arrow::datatypes::DataType;
 use chrono::Utc;
 use mdm_audit_transform::store::{
-    CommitReceipt, NARRATIVES, StoreError, StoreLocation, TableWriter, WriterOptions,
+    NARRATIVES, StoreError, StoreLocation, TableWriter, WriterOptions,
 };
 
 use super::{Narrative, render};
@@ -31,7 +31,7 @@ pub fn narrative_batch(
     n: &Narrative,
     who: &AskedBy,
     params: Option<&str>,
-) -> Result<RecordBatch, StoreError> {
+) -> Result<(String, RecordBatch), StoreError> {
     let s = |v: &str| {
         let mut b = StringBuilder::new();
         b.append_value(v);
@@ -104,7 +104,7 @@ pub fn narrative_batch(
         new_null_array(&DataType::Utf8, 1),
         new_null_array(&DataType::Utf8, 1),
     ];
-    Ok(RecordBatch::try_new(NARRATIVES.schema.clone(), cols)?)
+    Ok((id, RecordBatch::try_new(NARRATIVES.schema.clone(), cols)?))
 }
 
 /// Appends the provenance row of `n` to `narratives` as writer `writer_id`.
@@ -114,7 +114,9 @@ pub async fn record(
     n: &Narrative,
     who: &AskedBy,
     params: Option<&str>,
-) -> Result<Option<CommitReceipt>, StoreError> {
+) -> Result<String, StoreError> {
     let mut w = TableWriter::open(location, &NARRATIVES, WriterOptions::new(writer_id)).await?;
-    w.append(narrative_batch(n, who, params)?).await
+    let (id, batch) = narrative_batch(n, who, params)?;
+    w.append(batch).await?;
+    Ok(id)
 }
