@@ -611,4 +611,91 @@ async fn talk(endpoint: &str, fx: &Store) {
             .is_some_and(|t| t.contains("Timestamp")),
         "{time}"
     );
+
+    // CallResource POST reviews: a narrative recorded by `mdm-audit narrate` is reviewed by the
+    // signed-in Grafana user; bad decisions and unknown narratives are refused with the reason.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let n = run_cli(
+        &[
+            "narrate",
+            "--store",
+            &fx.store,
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-06",
+        ],
+        tmp.path(),
+    );
+    let err = String::from_utf8_lossy(&n.stderr).into_owned();
+    assert!(n.status.success(), "{err}");
+    let id = err
+        .split_whitespace()
+        .find(|w| w.starts_with("nar-"))
+        .expect("narrative id")
+        .to_owned();
+    let mut post = async |body: serde_json::Value| {
+        let mut s = res
+            .call_resource(pluginv2::CallResourceRequest {
+                plugin_context: Some(ctx.clone()),
+                path: "reviews".into(),
+                method: "POST".into(),
+                url: "reviews".into(),
+                body: serde_json::to_vec(&body).expect("body").into(),
+                ..Default::default()
+            })
+            .await
+            .expect("call_resource")
+            .into_inner();
+        let first = s.message().await.expect("message").expect("a response");
+        (
+            first.code,
+            serde_json::from_slice::<serde_json::Value>(&first.body).expect("json body"),
+        )
+    };
+    let (code, body) =
+        post(serde_json::json!({"narrativeId": id, "decision": "approve", "comment": "ok"})).await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["decision"], "approve");
+    assert_eq!(body["narrative_id"], id.as_str());
+    let (code, body) = post(serde_json::json!({"narrativeId": id, "decision": "maybe"})).await;
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("approve, edit or reject"))
+    );
+    let (code, _) =
+        post(serde_json::json!({"narrativeId": "nar-none", "decision": "reject"})).await;
+    assert_eq!(code, 404);
+    let v = run_cli(&["verify", "--store", &fx.store, "--json"], tmp.path());
+    let v: serde_json::Value = serde_json::from_slice(&v.stdout).expect("verify json");
+    let reviews = v["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["table"] == "reviews")
+        .expect("reviews table")
+        .clone();
+    assert_eq!(reviews["rows"], 1, "{reviews}");
+    assert_eq!(reviews["chains"][0]["rows"], 1);
+    let who = run_cli(
+        &[
+            "report",
+            "--store",
+            &fx.store,
+            "--from",
+            "2026-03-01",
+            "--to",
+            "2026-03-06",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let who: serde_json::Value = serde_json::from_slice(&who.stdout).expect("report json");
+    assert_eq!(
+        who["reviews"][0]["reviewer"], "admin",
+        "the Grafana user's login"
+    );
 }

@@ -217,6 +217,11 @@ impl Engine {
         self.location.display()
     }
 
+    /// The store this engine reads.
+    pub fn store(&self) -> &StoreLocation {
+        &self.location
+    }
+
     /// The shared context (for the narrative engine and resources).
     pub fn context(&self) -> &SessionContext {
         &self.ctx

@@ -66,6 +66,10 @@ pub struct ResourceRequest<'a> {
     pub params: HashMap<String, String>,
     /// The body.
     pub body: &'a Bytes,
+    /// The signed-in Grafana user's login, if any.
+    pub user: Option<String>,
+    /// The Grafana org.
+    pub org_id: i64,
 }
 
 /// Routes one request.
@@ -77,11 +81,11 @@ pub async fn route(
     match (req.method, req.path.as_slice()) {
         (&Method::GET, ["suggest", field]) => suggest(engine, field, &req.params).await,
         (&Method::GET, ["schema"]) => schema(engine).await,
-        // New resources (narrative reviews, ...) go here.
+        (&Method::POST, ["reviews"]) => post_review(engine, req).await,
         (_, path) => Err(ResourceError::new(
             StatusCode::NOT_FOUND,
             format!(
-                "no resource {} {}: use GET suggest/{{vendors|actors|devices|actions|risk_tags}} or GET schema",
+                "no resource {} {}: use GET suggest/{{vendors|actors|devices|actions|risk_tags}}, GET schema or POST reviews",
                 req.method,
                 path.join("/")
             ),
@@ -243,6 +247,8 @@ impl backend::ResourceService for MdmPlugin {
             path: uri.path().split('/').filter(|s| !s.is_empty()).collect(),
             params: parse_query(uri.query()),
             body: r.request.body(),
+            user: r.plugin_context.user.as_ref().map(|u| u.login.clone()),
+            org_id: r.plugin_context.org_id,
         };
         let v = route(&engine, &instance, &req).await?;
         Ok((
@@ -250,4 +256,59 @@ impl backend::ResourceService for MdmPlugin {
             Box::pin(futures::stream::empty()),
         ))
     }
+}
+
+/// `POST reviews` with `{"narrativeId", "decision": "approve"|"edit"|"reject", "comment", "text"}`:
+/// records the signed-in user's decision in the store's `reviews` table.
+async fn post_review(
+    engine: &Engine,
+    req: &ResourceRequest<'_>,
+) -> Result<serde_json::Value, ResourceError> {
+    use crate::narrative::review::{Decision, ReviewError, ReviewRequest, record_review};
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    struct Body {
+        narrative_id: String,
+        decision: String,
+        #[serde(default)]
+        comment: Option<String>,
+        #[serde(default)]
+        text: Option<String>,
+    }
+    let bad = |m: String| ResourceError::new(StatusCode::BAD_REQUEST, m);
+    let body: Body = serde_json::from_slice(req.body).map_err(|e| {
+        bad(format!(
+            "review body: {e} (expected narrativeId, decision, comment, text)"
+        ))
+    })?;
+    let decision: Decision = body.decision.parse().map_err(bad)?;
+    let reviewer = req.user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
+        ResourceError::new(
+            StatusCode::FORBIDDEN,
+            "a review needs a signed-in Grafana user",
+        )
+    })?;
+    let request = ReviewRequest {
+        narrative_id: body.narrative_id,
+        reviewer,
+        org: Some(req.org_id.to_string()),
+        decision,
+        comment: body.comment,
+        edited_output: body.text,
+    };
+    let writer = format!(
+        "{}-grafana-reviews",
+        mdm_audit_transform::store::default_writer_id()
+    );
+    let rec = record_review(engine.store(), &writer, &request)
+        .await
+        .map_err(|e| match e {
+            ReviewError::Invalid(m) => bad(m),
+            ReviewError::UnknownNarrative(_) => {
+                ResourceError::new(StatusCode::NOT_FOUND, e.to_string())
+            }
+            other => ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+        })?;
+    serde_json::to_value(rec)
+        .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
