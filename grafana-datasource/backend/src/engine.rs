@@ -161,7 +161,11 @@ pub struct Engine {
     location: StoreLocation,
     ctx: SessionContext,
     tables: Mutex<(Instant, Vec<String>)>,
+    narratives: crate::narrative::NarrativeCache,
 }
+
+/// Narratives kept per store.
+pub const NARRATIVE_CACHE: usize = 256;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -197,6 +201,7 @@ impl Engine {
             location,
             ctx,
             tables: Mutex::new((Instant::now(), Vec::new())),
+            narratives: crate::narrative::NarrativeCache::new(NARRATIVE_CACHE),
         };
         let names = engine.register().await?;
         *engine.tables.lock().await = (Instant::now(), names);
@@ -215,6 +220,11 @@ impl Engine {
     /// The store's location as shown to users.
     pub fn location(&self) -> String {
         self.location.display()
+    }
+
+    /// Narratives written over this store (evidence hash, kind, prompt version, model).
+    pub fn narrative_cache(&self) -> &crate::narrative::NarrativeCache {
+        &self.narratives
     }
 
     /// The store this engine reads.

@@ -21,7 +21,10 @@ use serde::Serialize;
 pub use evidence::{Evidence, EvidenceEpisode, EvidenceEvent, Scope, kind_str, load};
 pub use facts::{Fact, FactKind, compact};
 pub use llm::{LlmConfig, PROMPT_VERSION};
-pub use run::{NarrateOptions, narrate, narrate_evidence};
+pub use run::{
+    NarrateOptions, NarrativeCache, narrate, narrate_cached, narrate_evidence,
+    narrate_evidence_cached,
+};
 pub use verify::{Dropped, verify};
 
 /// A narrative failure the caller cannot fall back from (the LLM's failures fall back to the

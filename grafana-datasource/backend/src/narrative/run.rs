@@ -186,3 +186,99 @@ fn fill_citations(n: &mut Narrative, ev: &Evidence) {
         .map(|e| e.event_uid.clone())
         .collect();
 }
+
+/// Narratives already written, keyed by what determines them: the evidence hash, the narrative kind,
+/// the prompt version and the model (`template` without one). A panel refreshed over the same
+/// evidence gets the same narrative without a second LLM call. LLM answers that fell back to the
+/// template are not kept, so the next refresh asks the LLM again. Bounded: the oldest entry goes first.
+#[derive(Debug)]
+pub struct NarrativeCache {
+    entries: std::sync::Mutex<(
+        std::collections::HashMap<String, Narrative>,
+        std::collections::VecDeque<String>,
+    )>,
+    capacity: usize,
+}
+
+impl NarrativeCache {
+    /// A cache of at most `capacity` narratives.
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            entries: std::sync::Mutex::new(Default::default()),
+            capacity: capacity.max(1),
+        }
+    }
+
+    /// The cache key of `ev` narrated with `options`.
+    pub fn key(ev: &Evidence, options: &NarrateOptions) -> String {
+        format!(
+            "{}|{}|{PROMPT_VERSION}|{}",
+            ev.hash(),
+            super::kind_str(ev.scope.kind),
+            options
+                .llm
+                .as_ref()
+                .map_or("template", |c| c.model.as_str())
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<Narrative> {
+        self.entries.lock().ok()?.0.get(key).cloned()
+    }
+
+    fn put(&self, key: String, n: &Narrative) {
+        if let Ok(mut g) = self.entries.lock() {
+            let (map, order) = &mut *g;
+            if map.insert(key.clone(), n.clone()).is_none() {
+                order.push_back(key);
+            }
+            while order.len() > self.capacity {
+                if let Some(old) = order.pop_front() {
+                    map.remove(&old);
+                }
+            }
+        }
+    }
+
+    /// Entries held.
+    pub fn len(&self) -> usize {
+        self.entries.lock().map_or(0, |g| g.0.len())
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// [`narrate`] through `cache`: returns the narrative and whether it came from the cache.
+pub async fn narrate_cached(
+    ctx: &SessionContext,
+    scope: &Scope,
+    options: &NarrateOptions,
+    cache: &NarrativeCache,
+) -> Result<(Narrative, bool), NarrativeError> {
+    let started = Instant::now();
+    let ev = super::evidence::load(ctx, scope).await?;
+    Ok(narrate_evidence_cached(&ev, options, cache, started).await)
+}
+
+/// [`narrate_evidence`] through `cache`.
+pub async fn narrate_evidence_cached(
+    ev: &Evidence,
+    options: &NarrateOptions,
+    cache: &NarrativeCache,
+    started: Instant,
+) -> (Narrative, bool) {
+    let key = NarrativeCache::key(ev, options);
+    if let Some(n) = cache.get(&key) {
+        return (n, true);
+    }
+    let mut n = narrate_evidence(ev, options).await;
+    n.latency_ms = started.elapsed().as_millis() as u64;
+    let fell_back = options.llm.is_some() && n.narrator.fallback_reason.is_some();
+    if !fell_back {
+        cache.put(key, &n);
+    }
+    (n, false)
+}

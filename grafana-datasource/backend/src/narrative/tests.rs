@@ -651,3 +651,48 @@ fn compaction_makes_a_busy_admins_week_at_least_20x_smaller_than_raw_json() {
     );
     assert!(ratio >= 20.0, "only {ratio:.1}x");
 }
+
+#[tokio::test]
+async fn the_cache_answers_the_same_evidence_without_a_second_llm_call_but_retries_after_a_fallback()
+ {
+    use super::{NarrativeCache, narrate_evidence_cached};
+    let ev = evidence();
+    let answer = good_answer(&ev);
+    let s = server(vec![fixed(chat(&answer))]).await;
+    let cache = NarrativeCache::new(8);
+    let options = NarrateOptions {
+        llm: Some(cfg(&s.url)),
+    };
+    let (a, hit_a) = narrate_evidence_cached(&ev, &options, &cache, Instant::now()).await;
+    let (b, hit_b) = narrate_evidence_cached(&ev, &options, &cache, Instant::now()).await;
+    assert!(!hit_a && hit_b);
+    assert_eq!(a.output_hash(), b.output_hash());
+    assert_eq!(
+        s.requests.lock().await.len(),
+        1,
+        "one LLM call for two panels"
+    );
+    // Another model is another entry.
+    let other = NarrateOptions {
+        llm: Some(LlmConfig {
+            model: "other".into(),
+            ..cfg(&s.url)
+        }),
+    };
+    let (_, hit_c) = narrate_evidence_cached(&ev, &other, &cache, Instant::now()).await;
+    assert!(!hit_c);
+    // A fallback (the LLM was down) is not kept: the next call asks again.
+    let down = server(vec![fixed(Reply::Http(500, vec![], "{}".into()))]).await;
+    let failing = NarrateOptions {
+        llm: Some(LlmConfig {
+            model: "flaky".into(),
+            ..cfg(&down.url)
+        }),
+    };
+    let (f, _) = narrate_evidence_cached(&ev, &failing, &cache, Instant::now()).await;
+    assert_eq!(f.narrator.narrator, "template");
+    let before = down.requests.lock().await.len();
+    let (_, hit_f) = narrate_evidence_cached(&ev, &failing, &cache, Instant::now()).await;
+    assert!(!hit_f);
+    assert!(down.requests.lock().await.len() > before);
+}

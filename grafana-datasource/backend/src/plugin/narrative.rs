@@ -8,7 +8,7 @@ use grafana_plugin_sdk::prelude::*;
 
 use crate::engine::{Engine, Range};
 use crate::frames::with_notice;
-use crate::narrative::{LlmConfig, NarrateOptions, Scope, narrate, render};
+use crate::narrative::{LlmConfig, NarrateOptions, Scope, narrate_cached, render};
 use crate::plugin::Instance;
 use crate::query::{MdmQuery, NarrativeKind, NarrativeMode};
 
@@ -65,9 +65,14 @@ pub async fn narrative(
         }
         _ => None,
     };
-    let n = narrate(engine.context(), &scope, &NarrateOptions { llm })
-        .await
-        .map_err(|e| e.to_string())?;
+    let (n, cached) = narrate_cached(
+        engine.context(),
+        &scope,
+        &NarrateOptions { llm },
+        engine.narrative_cache(),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     let md = render::markdown(&n);
     let mut frame = Frame::new("narrative");
     frame.add_field(vec![md].into_field("markdown"));
@@ -81,6 +86,16 @@ pub async fn narrative(
             frame,
             Severity::Warning,
             format!("LLM not used, template shown: {r}"),
+        );
+    }
+    if cached {
+        frame = with_notice(
+            frame,
+            Severity::Info,
+            format!(
+                "the same evidence (hash {}) was narrated before: shown from the cache",
+                &n.evidence_hash[..n.evidence_hash.len().min(12)]
+            ),
         );
     }
     if n.truncated {
