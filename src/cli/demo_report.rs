@@ -81,8 +81,18 @@ fn table(html: &mut String, names: &[String], rows: &[Vec<String>]) {
     html.push_str("</tr></thead><tbody>\n");
     for r in rows {
         html.push_str("<tr>");
-        for c in r {
-            let _ = write!(html, "<td>{}</td>", escape(c));
+        for (name, c) in names.iter().zip(r) {
+            if name == "cited_events" {
+                // The event ids an episode rests on: folded, so the table stays readable.
+                let n = c.split_whitespace().count();
+                let _ = write!(
+                    html,
+                    "<td><details><summary>{n} events</summary><code>{}</code></details></td>",
+                    escape(c)
+                );
+            } else {
+                let _ = write!(html, "<td>{}</td>", escape(c));
+            }
         }
         html.push_str("</tr>\n");
     }
@@ -102,7 +112,8 @@ pub async fn write(
          <title>mdm-audit evidence report</title>\n<style>\
          body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem;color:#222}\
          table{border-collapse:collapse;margin:.5rem 0 1.5rem;font-size:.85rem}\
-         th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}\
+         th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top;\
+         max-width:36rem;overflow-wrap:anywhere}\
          th{background:#f3f3f3}.ok{color:#176317}.broken{color:#a40000;font-weight:bold}\
          .none{color:#777}code{font-size:.8rem}</style></head><body>\n",
     );
