@@ -171,6 +171,8 @@ pub fn normalized_estate(seed: u64, events: u64, days: u32) -> PathBuf {
     let mut inputs: Vec<String> = std::fs::read_dir(dir.join("estate"))
         .expect("estate listing")
         .filter_map(Result::ok)
+        // Feed files only: not the ground truth, not the directory/ of people and devices.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n != "ground_truth.json")
         .map(|n| format!("estate/{n}"))
