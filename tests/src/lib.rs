@@ -140,6 +140,12 @@ pub fn normalized_estate(seed: u64, events: u64, days: u32) -> PathBuf {
         .join("test-estates");
     std::fs::create_dir_all(&base).expect("estate cache dir");
     let cache = base.join(format!("events-{seed}-{events}-{days}.ndjson"));
+    // Tests of one binary run as threads of one process under `cargo test`: one builds the estate,
+    // the others wait for it (the work directory and temp file are named by the process id).
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = BUILDING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if cache.is_file() {
         return cache;
     }
