@@ -233,11 +233,9 @@ pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
 /// The risk in the store, as the analyst's first queries would show it: events per risk level and
 /// the riskiest events.
 async fn risk_found(location: &StoreLocation) -> Result<String, CliError> {
-    use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
     use std::fmt::Write;
     let ctx = datafusion::prelude::SessionContext::new();
     let tables = mdm_audit_transform::store::register_tables(location, &ctx).await?;
-    let q = |e: datafusion::error::DataFusionError| CliError::Usage(format!("query failed: {e}"));
     let mut text = String::new();
     let queries = [
         (
@@ -267,20 +265,10 @@ async fn risk_found(location: &StoreLocation) -> Result<String, CliError> {
         if sql.contains("FROM episodes") && !tables.iter().any(|t| t == "episodes") {
             continue;
         }
-        let batches = ctx.sql(sql).await.map_err(q)?.collect().await.map_err(q)?;
+        let (_, found) = super::demo_report::rows(&ctx, sql).await?;
         let _ = writeln!(text, "\n{title}");
-        let opts = FormatOptions::default();
-        for b in &batches {
-            let cols: Vec<ArrayFormatter<'_>> = b
-                .columns()
-                .iter()
-                .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
-                .collect::<Result<_, _>>()
-                .map_err(|e| CliError::Usage(format!("formatting: {e}")))?;
-            for row in 0..b.num_rows() {
-                let cells: Vec<String> = cols.iter().map(|c| c.value(row).to_string()).collect();
-                let _ = writeln!(text, "  {}", cells.join("  "));
-            }
+        for cells in found {
+            let _ = writeln!(text, "  {}", cells.join("  "));
         }
     }
     Ok(text)

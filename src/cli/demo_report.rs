@@ -36,7 +36,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// A query result as rows of display strings, with the column names.
-async fn rows(
+pub async fn rows(
     ctx: &SessionContext,
     sql: &str,
 ) -> Result<(Vec<String>, Vec<Vec<String>>), CliError> {

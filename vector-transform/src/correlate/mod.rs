@@ -639,31 +639,28 @@ impl CorrelateStage {
         }
     }
 
+    /// The held event at input position `seq` (positions of held events are contiguous).
+    fn held_mut(&mut self, seq: u64) -> Option<&mut NormalizedEvent> {
+        let front = self.held.front()?.0;
+        let i = usize::try_from(seq.checked_sub(front)?).ok()?;
+        match self.held.get_mut(i) {
+            Some((s, e)) if *s == seq => Some(e),
+            _ => None,
+        }
+    }
+
     fn tag_held(&mut self, seq: u64, tag: &str, reason: &str) -> bool {
-        let Some((front, _)) = self.held.front() else {
-            return false;
-        };
-        let Some(i) = seq.checked_sub(*front) else {
-            return false;
-        };
-        match self.held.get_mut(usize::try_from(i).unwrap_or(usize::MAX)) {
-            Some((s, e)) if *s == seq => {
+        match self.held_mut(seq) {
+            Some(e) => {
                 add_tag(e, tag, reason.to_owned());
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
     fn set_episode_held(&mut self, seq: u64, kind: Kind, id: &str) {
-        let Some((front, _)) = self.held.front() else {
-            return;
-        };
-        let Some(i) = seq.checked_sub(*front) else {
-            return;
-        };
-        if let Some((s, e)) = self.held.get_mut(usize::try_from(i).unwrap_or(usize::MAX))
-            && *s == seq
+        if let Some(e) = self.held_mut(seq)
             && e.episode_kind.as_deref().is_none_or(|k| rank(k) <= kind)
         {
             e.episode_id = Some(id.to_owned());
@@ -828,11 +825,7 @@ impl Stage for CorrelateStage {
                             .or_default() += 1;
                     }
                     self.set_episode_held(s, Kind::BulkDestructive, &id);
-                    let held = self
-                        .held
-                        .iter()
-                        .find(|(x, _)| *x == s)
-                        .map(|(_, ev)| ev.clone());
+                    let held = self.held_mut(s).map(|ev| ev.clone());
                     if let (Some(ev), Some(ep)) = (held, self.episodes.get_mut(&n)) {
                         ep.first = ep.first.min(ev.time);
                         ep.add(&ev);
