@@ -2,11 +2,11 @@
 //! store through DataFusion. Every value that comes from the logs is HTML-escaped (log content is
 //! data: an admin can put markup in a policy name).
 //!
-//! Sections: the hash-chain proof (each writer's chain head per table), the risk found per level,
-//! the correlated episodes (bulk destructive, policy rollouts, and the sessions with high-risk
-//! events) with their one-line reasons and the events they cite, the highest-risk events, and the
-//! period narrative of the template narrator (every sentence cites its events and is verified
-//! against them; the narrative engine's own HTML rendering escapes log text).
+//! Sections: first the story, the period narrative of the template narrator (findings first; every
+//! sentence cites its events and is verified against them; the narrative engine's own HTML
+//! rendering escapes log text) with a risk-over-time chart marking the findings; then the evidence
+//! tables: the hash-chain proof (each writer's chain head per table), the risk found per level, the
+//! correlated episodes with their one-line reasons and cited events, the highest-risk events.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -125,6 +125,7 @@ pub async fn write(
         chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
     );
 
+    narrative_section(location, &ctx, &tables, verify, &mut html).await?;
     html.push_str("<h2>Integrity</h2>\n");
     let _ = writeln!(
         html,
@@ -218,22 +219,23 @@ pub async fn write(
         let (names, found) = rows(&ctx, sql).await?;
         table(&mut html, &names, &found);
     }
-    narrative_section(location, &ctx, &tables, &mut html).await?;
     html.push_str("</body></html>\n");
     std::fs::write(path, html)
         .map_err(|e| TransformError::io(format!("writing {}", path.display()), e))?;
     Ok(())
 }
 
-/// The period summary narrative over the whole store (template narrator, no LLM).
+/// The period summary narrative over the whole store (template narrator, no LLM), with the
+/// risk-over-time chart and its findings marked.
 async fn narrative_section(
     location: &StoreLocation,
     ctx: &SessionContext,
     tables: &[String],
+    verify: &VerifyReport,
     html: &mut String,
 ) -> Result<(), CliError> {
     use mdm_audit_datasource::engine::Engine;
-    use mdm_audit_datasource::narrative::{NarrateOptions, Scope, narrate, render};
+    use mdm_audit_datasource::narrative::{NarrateOptions, Scope, chart, narrate, render};
     use mdm_audit_datasource::query::NarrativeKind;
     html.push_str("<h2>Narrative: period summary</h2>\n");
     if !tables.iter().any(|t| t == "events") {
@@ -262,9 +264,35 @@ async fn narrative_section(
         from,
         to + chrono::Duration::seconds(1),
     );
-    let n = narrate(engine.context(), &scope, &NarrateOptions::default())
+    let mut n = narrate(engine.context(), &scope, &NarrateOptions::default())
         .await
         .map_err(|e| err(&e))?;
+    n.coverage.verified = Some(verify.is_intact());
+    let (_, daily) = rows(
+        ctx,
+        "SELECT CAST(CAST(time AS DATE) AS VARCHAR) AS day, risk_level, count(*) AS n FROM events \
+         WHERE risk_level IN ('medium', 'high', 'critical') GROUP BY 1, 2 ORDER BY 1",
+    )
+    .await?;
+    let mut days: std::collections::BTreeMap<chrono::NaiveDate, chart::DayRisk> =
+        std::collections::BTreeMap::new();
+    for r in &daily {
+        let (Some(d), Some(v)) = (
+            r.first()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            r.get(2).and_then(|v| v.parse::<u64>().ok()),
+        ) else {
+            continue;
+        };
+        let e = days.entry(d).or_default();
+        match r.get(1).map(String::as_str) {
+            Some("critical") => e.critical += v,
+            Some("high") => e.high += v,
+            _ => e.medium += v,
+        }
+    }
+    html.push_str("<h3>Risk over time</h3>\n");
+    html.push_str(&chart::risk_svg(&days, &n));
     html.push_str(&render::html(&n));
     Ok(())
 }

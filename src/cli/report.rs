@@ -78,7 +78,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
     let (from, to) = args.narrative.range()?;
     let options = args.narrative.options();
     let err = |e: &dyn std::fmt::Display| CliError::Usage(e.to_string());
-    let (n, by_level, high, verify, reviews) = runtime()?.block_on(async {
+    let (mut n, by_level, high, verify, reviews) = runtime()?.block_on(async {
         let engine = Engine::open(location.clone()).await.map_err(|e| err(&e))?;
         engine.require("events").await.map_err(|e| err(&e))?;
         let w = Range { from, to }.sql("");
@@ -118,6 +118,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
         };
         Ok::<_, CliError>((n, by_level, high, verify, reviews))
     })?;
+    n.coverage.verified = Some(verify.is_intact());
     let review_cols = [
         "review_id",
         "narrative_id",
@@ -187,9 +188,10 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
                 from.to_rfc3339(),
                 to.to_rfc3339()
             );
+            md.push_str(&render::markdown(&n).replacen("## ", "## Narrative: ", 1));
             let _ = writeln!(
                 md,
-                "## Events\n\n{total} events in the period.\n\n| risk level | events |\n|---|---|"
+                "\n## Events\n\n{total} events in the period.\n\n| risk level | events |\n|---|---|"
             );
             for r in &by_level {
                 let _ = writeln!(md, "| {} | {} |", escape_md(&r[0]), escape_md(&r[1]));
@@ -206,7 +208,6 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
                 let _ = writeln!(md, "| {} |", cells.join(" | "));
             }
             md.push('\n');
-            md.push_str(&render::markdown(&n).replacen("## ", "## Narrative: ", 1));
             let _ = writeln!(
                 md,
                 "\n## Chain\n\nIntact: {}.\n",
@@ -232,9 +233,14 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
             );
             let _ = writeln!(
                 h,
-                "<h1>Evidence pack {} to {}</h1><p>{total} events.</p><table><tr><th>risk level</th><th>events</th></tr>",
+                "<h1>Evidence pack {} to {}</h1>",
                 from.to_rfc3339(),
                 to.to_rfc3339()
+            );
+            h.push_str(&render::html(&n));
+            let _ = writeln!(
+                h,
+                "<h2>Events</h2><p>{total} events.</p><table><tr><th>risk level</th><th>events</th></tr>"
             );
             for r in &by_level {
                 let _ = writeln!(
@@ -262,7 +268,6 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
                 );
             }
             h.push_str("</table>\n");
-            h.push_str(&render::html(&n));
             let _ = writeln!(
                 h,
                 "<h2>Chain</h2><p>Intact: {}</p><ul>",

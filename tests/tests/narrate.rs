@@ -116,11 +116,11 @@ async fn period_summary_names_the_planted_wipe_and_cites_every_high_risk_event()
             .any(|s| s.contains(actor.as_str()) && s.contains("wiped")),
         "the mass wipe by {actor} is stated: {sentences:#?}"
     );
-    let cited: BTreeSet<String> = n["cited_event_uids"]
+    let cited: BTreeSet<String> = n["events"]
         .as_array()
-        .expect("cited")
+        .expect("cited rows")
         .iter()
-        .filter_map(|v| v.as_str().map(str::to_owned))
+        .filter_map(|v| v["event_uid"].as_str().map(str::to_owned))
         .collect();
     let high = high_risk_uids(root).await;
     assert!(
@@ -216,6 +216,18 @@ async fn period_summary_names_the_planted_wipe_and_cites_every_high_risk_event()
         r["narratives"][0]["dropped"].as_array().map(Vec::len),
         Some(0)
     );
+    // The pack checks without our software: every citation resolves to rows in the same file, and
+    // what each sentence states is in its cited rows.
+    let (ok, report) = check_pack(root, &r);
+    assert!(ok, "{report}");
+    assert!(report.contains(" 0 problems"), "{report}");
+    // A number changed in one sentence is caught.
+    let mut forged = r.clone();
+    let s0 = &mut forged["narratives"][0]["sections"][0]["sentences"][0]["text"];
+    let text = s0.as_str().expect("text").to_owned();
+    *s0 = serde_json::Value::String(text.replacen(" events", " 987654 events", 1));
+    let (ok, report) = check_pack(root, &forged);
+    assert!(!ok && report.contains("987654"), "{report}");
     let h = run_cli(
         &[
             "report", "--store", "data", "--from", from, "--to", to, "--format", "html",
@@ -224,6 +236,21 @@ async fn period_summary_names_the_planted_wipe_and_cites_every_high_risk_event()
     );
     let h = String::from_utf8_lossy(&h.stdout);
     assert!(h.starts_with("<!doctype html>") && h.contains("Chain"));
+}
+
+/// Runs `scripts/check-evidence-pack.py` (Python's standard library only) on `pack`.
+fn check_pack(root: &std::path::Path, pack: &serde_json::Value) -> (bool, String) {
+    let path = root.join("pack.json");
+    std::fs::write(&path, serde_json::to_vec(pack).expect("pack json")).expect("write pack");
+    let out = std::process::Command::new("python3")
+        .arg(mdm_audit_tests::workspace_root().join("scripts/check-evidence-pack.py"))
+        .arg(&path)
+        .output()
+        .expect("python3 runs the checker");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+    )
 }
 
 /// The id `narrate` printed on stderr for the narrative it recorded.

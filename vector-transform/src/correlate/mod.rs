@@ -2,7 +2,9 @@
 //! episodes and adds the risk tags only state can give.
 //!
 //! Episode kinds, each with a one-line reason that explains the grouping:
-//! - `admin_session`: one actor's events with no gap over the idle time (default 30 min);
+//! - `admin_session`: one administrator's events (a person, app, API client or partner; never a
+//!   device reporting on itself, see [`is_device_originated`]) with no gap over the idle time
+//!   (default 30 min);
 //! - `bulk_destructive`: at least N wipes, retires or deletions of devices by one actor within a
 //!   window (default 5 per hour); its events are tagged `bulk_destructive`;
 //! - `policy_rollout`: one actor creating or changing policies or profiles and assigning them (gaps
@@ -193,6 +195,35 @@ fn actor_label(e: &NormalizedEvent) -> Option<String> {
 /// A person at a keyboard (not a device, an app or an API client).
 fn is_person(e: &NormalizedEvent) -> bool {
     matches!(e.actor_kind.as_deref(), Some("user" | "partner"))
+}
+
+/// Actions a device reports about itself (check-ins, inventory, compliance results, command
+/// acknowledgements): never administration, whoever the feed names as the actor.
+const DEVICE_REPORTS: [&str; 6] = [
+    "check_in",
+    "inventory",
+    "compliance_change",
+    "command_completed",
+    "mdm_capability_changed",
+    "status_change",
+];
+
+/// An event the device itself originated: `actor_kind` `device`, or a device report with no
+/// administrative actor kind. Such events join the device's own activity and the rollout or
+/// lifecycle episodes they report on, never an admin session, and they never make an actor "new"
+/// or an action "rare".
+pub fn is_device_originated(e: &NormalizedEvent) -> bool {
+    match e.actor_kind.as_deref() {
+        Some("device") => true,
+        Some("user" | "app" | "api_client" | "partner") => false,
+        _ => DEVICE_REPORTS.contains(&e.action.as_str()),
+    }
+}
+
+/// Administration: a person, app, API client or partner acting (not a device reporting, not the
+/// MDM server's own system events).
+fn is_administrative(e: &NormalizedEvent) -> bool {
+    e.actor_kind.as_deref() != Some("system") && !is_device_originated(e)
 }
 
 /// A wipe, retire or deletion of a device.
@@ -738,8 +769,9 @@ impl Stage for CorrelateStage {
         };
 
         let actor = actor_key(&e);
+        let administrative = is_administrative(&e);
         let mut new_tags: Vec<(&'static str, String)> = Vec::new();
-        if let Some(a) = &actor {
+        if let Some(a) = actor.as_ref().filter(|_| administrative) {
             let who = actor_label(&e).unwrap_or_else(|| a.clone());
             let since = *self.baseline.since.get_or_insert(t);
             let known = self.baseline.actors.contains_key(a);
@@ -949,8 +981,8 @@ impl Stage for CorrelateStage {
             }
         }
 
-        // Admin session.
-        if let Some(a) = &actor {
+        // Admin session (administrators only: a device's own reports are not a session).
+        if let Some(a) = actor.as_ref().filter(|_| administrative) {
             let n = match self.sessions.get(a).copied() {
                 Some(n)
                     if self

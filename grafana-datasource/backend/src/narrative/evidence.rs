@@ -3,15 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
 use chrono::{DateTime, Duration, Utc};
 use datafusion::prelude::SessionContext;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::NarrativeError;
+use super::columns::{ints, lists, read_events, strings, times};
 use crate::engine::{Range, filter_sql, lit};
 use crate::query::{Filters, NarrativeKind};
 
@@ -181,11 +179,30 @@ pub struct EvidenceEvent {
     pub time: DateTime<Utc>,
     /// Vendor.
     pub vendor: String,
+    /// Feed (`webhook`, `graph`, `syslog`, ...).
+    pub feed: String,
+    /// `actor_kind` (`user`, `app`, `api_client`, `partner`, `device`, `system`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_kind: Option<String>,
+    /// The person the directory resolved the actor to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_person: Option<String>,
+    /// The actor's department (directory).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_department: Option<String>,
+    /// A delegated (partner) admin acted.
+    pub actor_is_delegated: bool,
+    /// The partner tenant of a delegated admin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_partner_tenant: Option<String>,
     /// `actor_upn`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_upn: Option<String>,
     /// `actor_name`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_name: Option<String>,
     /// `actor_id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_id: Option<String>,
     /// Canonical action.
     pub action: String,
@@ -194,29 +211,61 @@ pub struct EvidenceEvent {
     /// Outcome (`success`, `failure`, ...).
     pub outcome: String,
     /// Target type.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_type: Option<String>,
     /// Target id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
     /// Target name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_name: Option<String>,
     /// Changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<Change>,
     /// Device id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
     /// Device name.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
     /// Device serial.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub device_serial: Option<String>,
+    /// Device platform (`macOS`, `Windows`, `iOS`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_platform: Option<String>,
     /// Risk score 0-100.
     pub risk_score: i32,
     /// Risk level.
     pub risk_level: String,
     /// Risk tags.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub risk_tags: Vec<String>,
+    /// Why the risk tags were given, in words.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risk_reasons: Vec<String>,
     /// Compliance controls.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub controls: Vec<String>,
     /// Episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub episode_id: Option<String>,
+    /// The episode's kind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode_kind: Option<String>,
+    /// The writer chain of the row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_id: Option<String>,
+    /// Position in its chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chain_seq: Option<i64>,
+    /// The row's hash in its chain.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+    /// The actor's time zone as the trail states it (the zone an off-hours reason of this actor
+    /// names), so narratives can give local times.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local_zone: Option<String>,
 }
 
 impl EvidenceEvent {
@@ -245,6 +294,70 @@ impl EvidenceEvent {
     pub fn failed(&self) -> bool {
         matches!(self.outcome.as_str(), "failure" | "failed" | "error")
     }
+
+    /// A device report of non-compliance: a `complianceState` change to `noncompliant`, `error` or
+    /// `conflict` (a rollout's failed device result).
+    pub fn noncompliant(&self) -> bool {
+        self.changes.iter().any(|c| {
+            c.path
+                .rsplit('.')
+                .next()
+                .is_some_and(|p| p.eq_ignore_ascii_case("compliancestate"))
+                && c.new.as_deref().is_some_and(|v| {
+                    matches!(
+                        v.to_lowercase().as_str(),
+                        "noncompliant" | "error" | "conflict"
+                    )
+                })
+        })
+    }
+
+    /// The outcome is a success.
+    pub fn succeeded(&self) -> bool {
+        matches!(self.outcome.as_str(), "success" | "succeeded")
+    }
+
+    /// A device reporting on itself (check-in, inventory, compliance result, acknowledgement),
+    /// not administration.
+    pub fn device_originated(&self) -> bool {
+        match self.actor_kind.as_deref() {
+            Some("device") => true,
+            Some("user" | "app" | "api_client" | "partner") => false,
+            _ => matches!(
+                self.action.as_str(),
+                "check_in"
+                    | "inventory"
+                    | "compliance_change"
+                    | "command_completed"
+                    | "mdm_capability_changed"
+                    | "status_change"
+            ),
+        }
+    }
+
+    /// Administration: a person, app, API client or partner acting.
+    pub fn administrative(&self) -> bool {
+        self.actor().is_some()
+            && self.actor_kind.as_deref() != Some("system")
+            && !self.device_originated()
+    }
+
+    /// The event time in the actor's zone, as `HH:MM` with the zone, when the trail names it.
+    pub fn local_clock(&self) -> Option<(String, String)> {
+        let tz: chrono_tz::Tz = self.local_zone.as_deref()?.parse().ok()?;
+        let t = self.time.with_timezone(&tz);
+        Some((
+            t.format("%Y-%m-%d").to_string(),
+            t.format("%H:%M").to_string(),
+        ))
+    }
+}
+
+/// The zone an off-hours reason names: "... local time (Europe/Berlin), outside ...".
+pub fn zone_of_reason(reason: &str) -> Option<&str> {
+    let i = reason.find("local time (")? + "local time (".len();
+    let j = reason[i..].find(')')?;
+    Some(&reason[i..i + j])
 }
 
 /// The current state of a correlated episode touching the scope.
@@ -285,6 +398,30 @@ pub struct Evidence {
     pub episodes: Vec<EvidenceEpisode>,
     /// More events matched than the cap.
     pub truncated: bool,
+    /// What the store says of its own completeness and integrity.
+    pub coverage: Coverage,
+}
+
+/// One writer chain's newest row in the `events` table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainHead {
+    /// The chain (writer).
+    pub chain_id: String,
+    /// Its last position.
+    pub seq: i64,
+    /// The row hash there.
+    pub hash: String,
+}
+
+/// The store's completeness and integrity, beside the evidence (not cited: it is no event).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    /// Dead letters in the store (`None`: it has no dead-letter table).
+    pub dead_letters: Option<u64>,
+    /// The head of each writer chain of `events`.
+    pub chains: Vec<ChainHead>,
+    /// `verify`'s verdict when the caller ran it (`None`: not run for this narrative).
+    pub verified: Option<bool>,
 }
 
 impl Evidence {
@@ -302,6 +439,7 @@ impl Evidence {
             events,
             episodes,
             truncated: false,
+            coverage: Coverage::default(),
         }
     }
 
@@ -340,9 +478,11 @@ pub async fn load(ctx: &SessionContext, scope: &Scope) -> Result<Evidence, Narra
         ));
     }
     let sql = format!(
-        "SELECT event_uid, time, vendor, actor_upn, actor_name, actor_id, action, category, outcome, \
-         target_type, target_id, target_name, changes, device_id, device_name, device_serial, \
-         risk_score, risk_level, risk_tags, controls, episode_id \
+        "SELECT event_uid, time, vendor, feed, actor_kind, actor_person, actor_department, \
+         actor_is_delegated, actor_partner_tenant, actor_upn, actor_name, actor_id, action, category, \
+         outcome, target_type, target_id, target_name, changes, device_id, device_name, device_serial, \
+         device_platform, risk_score, risk_level, risk_tags, risk_reasons, controls, episode_id, \
+         episode_kind, chain_id, chain_seq, hash \
          FROM events WHERE {} ORDER BY time, event_uid LIMIT {}",
         scope.where_sql(),
         scope.cap + 1
@@ -354,6 +494,7 @@ pub async fn load(ctx: &SessionContext, scope: &Scope) -> Result<Evidence, Narra
     }
     let truncated = events.len() > scope.cap;
     events.truncate(scope.cap);
+    set_local_zones(&mut events);
     let episodes = if ctx.table_exist("episodes")? {
         load_episodes(ctx, scope, &events).await?
     } else {
@@ -361,7 +502,46 @@ pub async fn load(ctx: &SessionContext, scope: &Scope) -> Result<Evidence, Narra
     };
     let mut ev = Evidence::from_events(scope.clone(), events, episodes);
     ev.truncated = truncated;
+    ev.coverage = load_coverage(ctx).await?;
     Ok(ev)
+}
+
+/// Chain heads of `events` and the dead-letter count.
+async fn load_coverage(ctx: &SessionContext) -> Result<Coverage, NarrativeError> {
+    let mut c = Coverage::default();
+    let heads = ctx
+        .sql(
+            "SELECT e.chain_id, e.chain_seq, e.hash FROM events e JOIN \
+             (SELECT chain_id, max(chain_seq) AS m FROM events GROUP BY chain_id) h \
+             ON e.chain_id = h.chain_id AND e.chain_seq = h.m ORDER BY e.chain_id",
+        )
+        .await?
+        .collect()
+        .await?;
+    for b in &heads {
+        let (id, hash) = (strings(b, "chain_id")?, strings(b, "hash")?);
+        let seq = ints(b, "chain_seq")?;
+        for i in 0..b.num_rows() {
+            c.chains.push(ChainHead {
+                chain_id: id[i].clone().unwrap_or_default(),
+                seq: seq[i],
+                hash: hash[i].clone().unwrap_or_default(),
+            });
+        }
+    }
+    if ctx.table_exist("dead_letters")? {
+        let b = ctx
+            .sql("SELECT count(*) AS n FROM dead_letters")
+            .await?
+            .collect()
+            .await?;
+        c.dead_letters = b
+            .first()
+            .and_then(|b| ints(b, "n").ok())
+            .and_then(|v| v.first().copied())
+            .map(|n| u64::try_from(n).unwrap_or(0));
+    }
+    Ok(c)
 }
 
 async fn load_episodes(
@@ -428,151 +608,19 @@ async fn load_episodes(
         .collect())
 }
 
-fn column<'a>(b: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, NarrativeError> {
-    b.column_by_name(name)
-        .ok_or_else(|| NarrativeError::Internal(format!("evidence query lost column {name}")))
-}
-
-/// A column as optional strings.
-pub(crate) fn strings(b: &RecordBatch, name: &str) -> Result<Vec<Option<String>>, NarrativeError> {
-    let c = cast(column(b, name)?, &DataType::Utf8)?;
-    Ok(c.as_string::<i32>()
-        .iter()
-        .map(|s| s.map(str::to_owned))
-        .collect())
-}
-
-fn times(b: &RecordBatch, name: &str) -> Result<Vec<DateTime<Utc>>, NarrativeError> {
-    let c = cast(
-        column(b, name)?,
-        &DataType::Timestamp(TimeUnit::Microsecond, None),
-    )?;
-    Ok(c.as_primitive::<TimestampMicrosecondType>()
-        .iter()
-        .map(|v| DateTime::from_timestamp_micros(v.unwrap_or(0)).unwrap_or_default())
-        .collect())
-}
-
-fn ints(b: &RecordBatch, name: &str) -> Result<Vec<i64>, NarrativeError> {
-    let c = cast(column(b, name)?, &DataType::Int64)?;
-    Ok(c.as_primitive::<arrow::datatypes::Int64Type>()
-        .iter()
-        .map(|v| v.unwrap_or(0))
-        .collect())
-}
-
-fn list_array(arr: &ArrayRef) -> Result<arrow::array::ListArray, NarrativeError> {
-    Ok(match arr.data_type() {
-        DataType::LargeList(f) | DataType::ListView(f) | DataType::LargeListView(f) => {
-            cast(arr, &DataType::List(f.clone()))?
-                .as_list::<i32>()
-                .clone()
+/// Gives every event of an actor the zone any off-hours reason of that actor names.
+pub fn set_local_zones(events: &mut [EvidenceEvent]) {
+    let mut zones: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for e in events.iter() {
+        if let Some(z) = e.risk_reasons.iter().find_map(|r| zone_of_reason(r))
+            && let Some(a) = e.actor()
+        {
+            zones.entry(a.to_owned()).or_insert_with(|| z.to_owned());
         }
-        _ => arr.as_list::<i32>().clone(),
-    })
-}
-
-fn lists(b: &RecordBatch, name: &str) -> Result<Vec<Vec<String>>, NarrativeError> {
-    let l = list_array(column(b, name)?)?;
-    let mut out = Vec::with_capacity(l.len());
-    for i in 0..l.len() {
-        if l.is_null(i) {
-            out.push(Vec::new());
-            continue;
+    }
+    for e in events.iter_mut() {
+        if e.local_zone.is_none() {
+            e.local_zone = e.actor().and_then(|a| zones.get(a).cloned());
         }
-        let v = cast(&l.value(i), &DataType::Utf8)?;
-        out.push(
-            v.as_string::<i32>()
-                .iter()
-                .flatten()
-                .map(str::to_owned)
-                .collect(),
-        );
     }
-    Ok(out)
-}
-
-fn changes(b: &RecordBatch) -> Result<Vec<Vec<Change>>, NarrativeError> {
-    let l = list_array(column(b, "changes")?)?;
-    let mut out = Vec::with_capacity(l.len());
-    for i in 0..l.len() {
-        if l.is_null(i) {
-            out.push(Vec::new());
-            continue;
-        }
-        let items = l.value(i);
-        let s = items.as_struct();
-        let col = |n: &str| -> Result<Vec<Option<String>>, NarrativeError> {
-            match s.column_by_name(n) {
-                Some(c) => Ok(cast(c, &DataType::Utf8)?
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|v| v.map(str::to_owned))
-                    .collect()),
-                None => Ok(vec![None; s.len()]),
-            }
-        };
-        let (path, old, new, red) = (col("path")?, col("old")?, col("new")?, col("redacted")?);
-        out.push(
-            (0..s.len())
-                .map(|r| {
-                    let redacted = red[r].as_deref() == Some("true");
-                    Change {
-                        path: path[r].clone().unwrap_or_default(),
-                        old: if redacted { None } else { old[r].clone() },
-                        new: if redacted { None } else { new[r].clone() },
-                        redacted,
-                    }
-                })
-                .collect(),
-        );
-    }
-    Ok(out)
-}
-
-fn read_events(b: &RecordBatch, out: &mut Vec<EvidenceEvent>) -> Result<(), NarrativeError> {
-    let s = |n: &str| strings(b, n);
-    let (uid, vendor, upn, name, aid) = (
-        s("event_uid")?,
-        s("vendor")?,
-        s("actor_upn")?,
-        s("actor_name")?,
-        s("actor_id")?,
-    );
-    let (action, category, outcome) = (s("action")?, s("category")?, s("outcome")?);
-    let (ttype, tid, tname) = (s("target_type")?, s("target_id")?, s("target_name")?);
-    let (did, dname, dserial) = (s("device_id")?, s("device_name")?, s("device_serial")?);
-    let (level, episode) = (s("risk_level")?, s("episode_id")?);
-    let time = times(b, "time")?;
-    let score = ints(b, "risk_score")?;
-    let tags = lists(b, "risk_tags")?;
-    let controls = lists(b, "controls")?;
-    let ch = changes(b)?;
-    for i in 0..b.num_rows() {
-        out.push(EvidenceEvent {
-            id: String::new(),
-            event_uid: uid[i].clone().unwrap_or_default(),
-            time: time[i],
-            vendor: vendor[i].clone().unwrap_or_default(),
-            actor_upn: upn[i].clone(),
-            actor_name: name[i].clone(),
-            actor_id: aid[i].clone(),
-            action: action[i].clone().unwrap_or_default(),
-            category: category[i].clone().unwrap_or_default(),
-            outcome: outcome[i].clone().unwrap_or_default(),
-            target_type: ttype[i].clone(),
-            target_id: tid[i].clone(),
-            target_name: tname[i].clone(),
-            changes: ch[i].clone(),
-            device_id: did[i].clone(),
-            device_name: dname[i].clone(),
-            device_serial: dserial[i].clone(),
-            risk_score: i32::try_from(score[i]).unwrap_or(0),
-            risk_level: level[i].clone().unwrap_or_default(),
-            risk_tags: tags[i].clone(),
-            controls: controls[i].clone(),
-            episode_id: episode[i].clone(),
-        });
-    }
-    Ok(())
 }

@@ -1,54 +1,88 @@
-//! Compaction: events become facts (who did what to which target, how often, on how many devices,
-//! first and last time), so a period of tens of thousands of events fits one prompt. Events of a
-//! correlated episode become one episode fact; the rest are grouped by actor, action, target and
-//! outcome. Facts have ids `F1..Fm` and cite the events they stand for.
+//! Evidence sets ("facts"): the units a narrative cites. Each is a set of events of the evidence
+//! (ids `E..`) with what can be counted from them alone (events, failures, successes, devices,
+//! actors, targets, first and last time, highest risk), so a reader holding only the cited rows can
+//! recompute every number a sentence states. Facts have ids `F1..Fm` in the order the story tells
+//! them; [`super::story`] decides which sets the story needs.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::evidence::Evidence;
+use super::evidence::{Evidence, EvidenceEvent};
 
-/// Where a fact comes from.
+/// What a fact is in the story.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FactKind {
-    /// Events of one correlated episode.
-    Episode,
-    /// Events grouped by actor, action, target and outcome.
-    Group,
+    /// Everything in the scope.
+    Scope,
+    /// A finding: a bulk-destructive episode, high- or critical-risk activity, a rollout with
+    /// failures.
+    Finding,
+    /// The changes of one policy, profile or other configuration object, and the device results.
+    Change,
+    /// Routine activity of one kind (check-ins, policy runs, sign-ins, ...).
+    Routine,
+    /// The events touching one compliance control.
+    Control,
+    /// The events of one feed.
+    Feed,
 }
 
-/// One fact.
+impl FactKind {
+    /// The kind as written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactKind::Scope => "scope",
+            FactKind::Finding => "finding",
+            FactKind::Change => "change",
+            FactKind::Routine => "routine",
+            FactKind::Control => "control",
+            FactKind::Feed => "feed",
+        }
+    }
+}
+
+/// One evidence set.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Fact {
     /// `F1`, `F2`, ...
     pub id: String,
-    /// Where it comes from.
+    /// What it is in the story.
     pub kind: FactKind,
-    /// The episode (episode facts).
+    /// A short label for citation lists.
+    pub label: String,
+    /// The episode it is (bulk destructive, policy rollout), if any.
     pub episode_id: Option<String>,
-    /// The episode's kind (episode facts).
+    /// The episode's kind.
     pub episode_kind: Option<String>,
-    /// Who acted (`None`: not named by the logs).
+    /// The main actor (the most frequent one), if any.
     pub actor: Option<String>,
-    /// Canonical action (group facts; the most frequent one for episodes).
+    /// The most frequent canonical action.
     pub action: String,
-    /// Actions of the events (episode facts may hold several).
+    /// Every action of its events.
     pub actions: BTreeSet<String>,
-    /// Target type.
+    /// Target type of the main action's events.
     pub target_type: Option<String>,
-    /// Target name (or id).
+    /// The main target (name, else id), if one.
     pub target: Option<String>,
-    /// Outcome (group facts).
-    pub outcome: String,
     /// Events.
     pub count: usize,
     /// Failed events.
     pub failures: usize,
+    /// Succeeded events.
+    pub successes: usize,
+    /// High- or critical-risk events.
+    pub high: usize,
+    /// Device reports of non-compliance.
+    pub noncompliant: usize,
     /// Devices (as shown: name, else serial, else id), sorted.
     pub devices: BTreeSet<String>,
+    /// Actors (as shown), sorted.
+    pub actors: BTreeSet<String>,
+    /// Targets other than devices (name, else id), sorted.
+    pub targets: BTreeSet<String>,
     /// First event time.
     pub first: DateTime<Utc>,
     /// Last event time.
@@ -61,7 +95,9 @@ pub struct Fact {
     pub risk_tags: BTreeSet<String>,
     /// Union of controls.
     pub controls: BTreeSet<String>,
-    /// The evidence ids (`E..`) it stands for, in time order.
+    /// The evidence ids (`E..`) it stands for, in time order (the JSON lists their event uids in
+    /// `citations` instead).
+    #[serde(skip)]
     pub events: Vec<String>,
 }
 
@@ -69,6 +105,95 @@ impl Fact {
     /// High or critical.
     pub fn is_high_risk(&self) -> bool {
         matches!(self.risk_level.as_str(), "high" | "critical")
+    }
+
+    /// The set of `events` (in evidence order), with everything counted from them.
+    pub fn of(kind: FactKind, label: impl Into<String>, events: &[&EvidenceEvent]) -> Self {
+        let mut f = Fact {
+            id: String::new(),
+            kind,
+            label: label.into(),
+            episode_id: None,
+            episode_kind: None,
+            actor: None,
+            action: String::new(),
+            actions: BTreeSet::new(),
+            target_type: None,
+            target: None,
+            count: 0,
+            failures: 0,
+            successes: 0,
+            high: 0,
+            noncompliant: 0,
+            devices: BTreeSet::new(),
+            actors: BTreeSet::new(),
+            targets: BTreeSet::new(),
+            first: events.first().map_or_else(Utc::now, |e| e.time),
+            last: events.first().map_or_else(Utc::now, |e| e.time),
+            max_risk_score: 0,
+            risk_level: "none".into(),
+            risk_tags: BTreeSet::new(),
+            controls: BTreeSet::new(),
+            events: Vec::with_capacity(events.len()),
+        };
+        let mut actions: std::collections::BTreeMap<&str, usize> = Default::default();
+        let mut actors: std::collections::BTreeMap<&str, usize> = Default::default();
+        for e in events {
+            f.count += 1;
+            f.failures += usize::from(e.failed());
+            f.successes += usize::from(e.succeeded());
+            f.high += usize::from(e.is_high_risk());
+            f.noncompliant += usize::from(e.noncompliant());
+            if let Some(d) = e.device() {
+                f.devices.insert(d.to_owned());
+            }
+            if let Some(a) = e.actor() {
+                f.actors.insert(a.to_owned());
+                *actors.entry(a).or_default() += 1;
+            }
+            if let Some(t) = target_of(e) {
+                f.targets.insert(t.to_owned());
+            }
+            f.first = f.first.min(e.time);
+            f.last = f.last.max(e.time);
+            f.max_risk_score = f.max_risk_score.max(e.risk_score);
+            if level_rank(&e.risk_level) > level_rank(&f.risk_level) {
+                f.risk_level = e.risk_level.clone();
+            }
+            f.risk_tags.extend(e.risk_tags.iter().cloned());
+            f.controls.extend(e.controls.iter().cloned());
+            f.actions.insert(e.action.clone());
+            *actions.entry(e.action.as_str()).or_default() += 1;
+            f.events.push(e.id.clone());
+        }
+        let top = |m: &std::collections::BTreeMap<&str, usize>| {
+            m.iter()
+                .max_by_key(|(k, c)| (**c, std::cmp::Reverse(**k)))
+                .map(|(k, _)| (*k).to_owned())
+        };
+        f.action = top(&actions).unwrap_or_default();
+        f.actor = top(&actors);
+        let main: Vec<&&EvidenceEvent> = events.iter().filter(|e| e.action == f.action).collect();
+        f.target_type = main.iter().find_map(|e| e.target_type.clone());
+        let main_targets: BTreeSet<&str> = main.iter().filter_map(|e| target_of(e)).collect();
+        if main_targets.len() == 1 {
+            f.target = main_targets.into_iter().next().map(str::to_owned);
+        }
+        f
+    }
+
+    /// The events of this set.
+    pub fn rows<'a>(&self, ev: &'a Evidence) -> Vec<&'a EvidenceEvent> {
+        self.events.iter().filter_map(|id| ev.event(id)).collect()
+    }
+}
+
+/// The target an event names other than a device (name, else id).
+pub fn target_of(e: &EvidenceEvent) -> Option<&str> {
+    if e.target_type.as_deref() == Some("device") {
+        None
+    } else {
+        e.target_name.as_deref().or(e.target_id.as_deref())
     }
 }
 
@@ -83,146 +208,7 @@ pub fn level_rank(l: &str) -> u8 {
     }
 }
 
-/// Compacts the evidence into facts, episode facts first (by first time), then groups (by first
-/// time).
+/// The evidence sets of `ev`'s story, in the order it tells them (see [`super::story::plan`]).
 pub fn compact(ev: &Evidence) -> Vec<Fact> {
-    let uid_episode: HashMap<&str, &str> = ev
-        .episodes
-        .iter()
-        .flat_map(|p| {
-            p.event_uids
-                .iter()
-                .map(move |u| (u.as_str(), p.episode_id.as_str()))
-        })
-        .collect();
-    let episode_of = |e: &super::evidence::EvidenceEvent| -> Option<String> {
-        uid_episode
-            .get(e.event_uid.as_str())
-            .map(|s| (*s).to_owned())
-            .or_else(|| {
-                e.episode_id
-                    .clone()
-                    .filter(|id| ev.episodes.iter().any(|p| &p.episode_id == id))
-            })
-    };
-    // Key: (episode) or (actor, action, target_type, target, outcome).
-    type Key = (
-        Option<String>,
-        Option<String>,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-    );
-    let mut groups: BTreeMap<Key, Fact> = BTreeMap::new();
-    for e in &ev.events {
-        let episode = episode_of(e);
-        let key: Key = match &episode {
-            Some(p) => (
-                Some(p.clone()),
-                None,
-                String::new(),
-                None,
-                None,
-                String::new(),
-            ),
-            None => (
-                None,
-                e.actor().map(str::to_owned),
-                e.action.clone(),
-                e.target_type.clone(),
-                group_target(e),
-                e.outcome.clone(),
-            ),
-        };
-        let f = groups.entry(key).or_insert_with(|| {
-            let p = episode
-                .as_ref()
-                .and_then(|id| ev.episodes.iter().find(|p| &p.episode_id == id));
-            Fact {
-                id: String::new(),
-                kind: if p.is_some() {
-                    FactKind::Episode
-                } else {
-                    FactKind::Group
-                },
-                episode_id: p.map(|p| p.episode_id.clone()),
-                episode_kind: p.map(|p| p.episode_kind.clone()),
-                actor: p
-                    .and_then(|p| p.actor.clone())
-                    .or_else(|| e.actor().map(str::to_owned)),
-                action: e.action.clone(),
-                actions: BTreeSet::new(),
-                target_type: e.target_type.clone(),
-                target: group_target(e),
-                outcome: e.outcome.clone(),
-                count: 0,
-                failures: 0,
-                devices: BTreeSet::new(),
-                first: e.time,
-                last: e.time,
-                max_risk_score: 0,
-                risk_level: "none".into(),
-                risk_tags: BTreeSet::new(),
-                controls: BTreeSet::new(),
-                events: Vec::new(),
-            }
-        });
-        f.count += 1;
-        f.failures += usize::from(e.failed());
-        if let Some(d) = e.device() {
-            f.devices.insert(d.to_owned());
-        }
-        f.first = f.first.min(e.time);
-        f.last = f.last.max(e.time);
-        f.max_risk_score = f.max_risk_score.max(e.risk_score);
-        if level_rank(&e.risk_level) > level_rank(&f.risk_level) {
-            f.risk_level = e.risk_level.clone();
-        }
-        f.risk_tags.extend(e.risk_tags.iter().cloned());
-        f.controls.extend(e.controls.iter().cloned());
-        f.actions.insert(e.action.clone());
-        f.events.push(e.id.clone());
-    }
-    let mut facts: Vec<Fact> = groups.into_values().collect();
-    for f in &mut facts {
-        if f.kind == FactKind::Episode {
-            // The most frequent action of the episode's events.
-            let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-            for id in &f.events {
-                if let Some(e) = ev.event(id) {
-                    *counts.entry(e.action.as_str()).or_default() += 1;
-                }
-            }
-            if let Some((a, _)) = counts
-                .iter()
-                .max_by_key(|(a, c)| (**c, std::cmp::Reverse(**a)))
-            {
-                f.action = (*a).to_owned();
-            }
-            f.target = None;
-            f.target_type = None;
-        }
-    }
-    facts.sort_by(|a, b| {
-        (a.kind != FactKind::Episode, a.first, &a.events[0]).cmp(&(
-            b.kind != FactKind::Episode,
-            b.first,
-            &b.events[0],
-        ))
-    });
-    for (i, f) in facts.iter_mut().enumerate() {
-        f.id = format!("F{}", i + 1);
-    }
-    facts
-}
-
-/// The target a group is keyed by: none for device targets (the devices are listed instead, so a
-/// bulk wipe is one fact).
-fn group_target(e: &super::evidence::EvidenceEvent) -> Option<String> {
-    if e.target_type.as_deref() == Some("device") {
-        None
-    } else {
-        e.target_name.clone().or_else(|| e.target_id.clone())
-    }
+    super::story::plan(ev).facts
 }

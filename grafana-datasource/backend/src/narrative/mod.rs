@@ -3,15 +3,21 @@
 //! verification (every sentence cites evidence that states what it says) -> Markdown / JSON / HTML.
 //! Shared by the Grafana plugin (`narrative` queries) and the CLI (`mdm-audit narrate`, `report`).
 
+pub mod changes;
+pub mod chart;
+pub mod columns;
 pub mod evidence;
 pub mod facts;
+mod glue;
 pub mod llm;
 pub mod provenance;
 pub mod render;
 pub mod review;
 pub mod run;
+pub mod story;
 pub mod template;
 pub mod verify;
+pub mod vocab;
 
 #[cfg(test)]
 mod tests;
@@ -121,11 +127,33 @@ pub struct Narrative {
     pub latency_ms: u64,
     /// Cited ids in order of first citation (the numbered citations).
     pub cited: Vec<String>,
-    /// The event uids cited (facts expanded), in evidence order.
-    pub cited_event_uids: Vec<String>,
-    /// Citation id -> (label, event uids).
+    /// Every cited id with the full list of event uids it stands for, numbered as rendered.
+    pub citations: Vec<Citation>,
+    /// The row of every cited event (time, actor, action, target, device, outcome, risk, chain
+    /// position and hash), in evidence order: what a reader needs to check each sentence.
+    pub events: Vec<EvidenceEvent>,
+    /// The store's coverage and integrity beside the evidence.
+    pub coverage: evidence::Coverage,
+    /// The event uids cited (facts expanded), in evidence order (the `events` rows' uids).
     #[serde(skip)]
-    pub citation_details: Vec<(String, String, Vec<String>)>,
+    pub cited_event_uids: Vec<String>,
+}
+
+/// One citation: what `[n]` stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Citation {
+    /// The number shown (`[n]`), in order of first citation.
+    pub number: usize,
+    /// The cited id (`F..`, or `E..` for a single event).
+    pub id: String,
+    /// `finding`, `change`, `routine`, `control`, `feed`, `scope` or `event`.
+    pub kind: &'static str,
+    /// A short label.
+    pub label: String,
+    /// Events it stands for.
+    pub count: usize,
+    /// Every event uid it stands for, in evidence order (never truncated).
+    pub event_uids: Vec<String>,
 }
 
 impl Narrative {

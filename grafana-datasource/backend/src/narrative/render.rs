@@ -93,25 +93,55 @@ pub fn markdown(n: &Narrative) -> String {
         &n.evidence_hash[..16.min(n.evidence_hash.len())],
         if n.truncated { " (capped)" } else { "" }
     );
-    if !n.citation_details.is_empty() {
-        md.push_str("**Citations**\n\n");
-        for (i, (id, label, uids)) in n.citation_details.iter().enumerate() {
-            let shown: Vec<&str> = uids.iter().take(5).map(String::as_str).collect();
-            let more = uids.len().saturating_sub(5);
+    md.push_str(&integrity_md(n));
+    if !n.citations.is_empty() {
+        md.push_str(
+            "\n**Citations** (each stands for the events listed in full in the JSON output)\n\n",
+        );
+        for c in &n.citations {
+            let shown: Vec<&str> = c.event_uids.iter().take(3).map(String::as_str).collect();
             let _ = writeln!(
                 md,
-                "{}\\. {} · {} · events: {}{}",
-                i + 1,
-                escape_md(id),
-                escape_md(label),
+                "{}\\. {} · {} · {} event{}: {}{}",
+                c.number,
+                escape_md(&c.id),
+                escape_md(&c.label),
+                c.count,
+                if c.count == 1 { "" } else { "s" },
                 escape_md(&shown.join(", ")),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
+                if c.count > shown.len() { ", ..." } else { "" }
             );
         }
+    }
+    md
+}
+
+/// What the store says of its integrity, as plain lines (not narrative sentences: they state no
+/// event).
+pub fn integrity_lines(n: &Narrative) -> Vec<String> {
+    let c = &n.coverage;
+    let mut out = Vec::new();
+    out.push(match c.verified {
+        Some(true) => "Hash chains verified intact by mdm-audit verify.".to_owned(),
+        Some(false) => "HASH CHAINS BROKEN: mdm-audit verify found a broken link.".to_owned(),
+        None => "Hash chains not verified for this narrative (run mdm-audit verify).".to_owned(),
+    });
+    for h in &c.chains {
+        out.push(format!(
+            "Chain {} of events: head at position {}, hash {}.",
+            h.chain_id, h.seq, h.hash
+        ));
+    }
+    if let Some(d) = c.dead_letters {
+        out.push(format!("Dead letters in the store: {d}."));
+    }
+    out
+}
+
+fn integrity_md(n: &Narrative) -> String {
+    let mut md = String::from("**Integrity:**\n\n");
+    for l in integrity_lines(n) {
+        let _ = writeln!(md, "- {}", escape_md(&l));
     }
     md
 }
@@ -142,15 +172,28 @@ pub fn html(n: &Narrative) -> String {
         n.sentence_count(),
         n.dropped.len()
     );
-    h.push_str("<ol class=\"citations\">\n");
-    for (i, (id, label, uids)) in n.citation_details.iter().enumerate() {
+    h.push_str("<ul class=\"integrity\">");
+    for l in integrity_lines(n) {
+        let _ = write!(h, "<li>{}</li>", escape_html(&l));
+    }
+    h.push_str("</ul>\n<ol class=\"citations\">\n");
+    for c in &n.citations {
+        let links: String = c
+            .event_uids
+            .iter()
+            .map(|u| {
+                let u = escape_html(u);
+                format!("<a href=\"#ev-{u}\">{u}</a> ")
+            })
+            .collect();
         let _ = writeln!(
             h,
-            "<li id=\"cite-{}\">{} · {} · {}</li>",
-            i + 1,
-            escape_html(id),
-            escape_html(label),
-            escape_html(&uids.join(", "))
+            "<li id=\"cite-{}\">{} · {} · <details><summary>{} event{}</summary>{links}</details></li>",
+            c.number,
+            escape_html(&c.id),
+            escape_html(&c.label),
+            c.count,
+            if c.count == 1 { "" } else { "s" },
         );
     }
     h.push_str("</ol></section>\n");

@@ -6,10 +6,10 @@ use std::time::Instant;
 use datafusion::prelude::SessionContext;
 
 use super::evidence::{Evidence, Scope};
-use super::facts::{Fact, compact};
+use super::facts::Fact;
 use super::llm::{self, LlmConfig, PROMPT_VERSION};
 use super::render::label_event;
-use super::{Narrative, NarrativeError, NarratorInfo, Section, template, verify};
+use super::{Citation, Narrative, NarrativeError, NarratorInfo, Section, story, template, verify};
 
 /// How to narrate.
 #[derive(Debug, Clone, Default)]
@@ -34,8 +34,9 @@ pub async fn narrate(
 /// Narrates evidence already read.
 pub async fn narrate_evidence(ev: &Evidence, options: &NarrateOptions) -> Narrative {
     let started = Instant::now();
-    let facts = compact(ev);
-    let templ = template::narrate(ev, &facts);
+    let plan = story::plan(ev);
+    let templ = template::narrate(ev, &plan);
+    let facts = plan.facts;
     let mut info = NarratorInfo {
         narrator: "template",
         model: None,
@@ -52,7 +53,7 @@ pub async fn narrate_evidence(ev: &Evidence, options: &NarrateOptions) -> Narrat
         if facts.is_empty() {
             info.fallback_reason = Some("no evidence in the scope".into());
         } else {
-            let (system, user) = llm::prompt(ev, &facts);
+            let (system, user) = llm::prompt(ev, &facts, &templ);
             info.prompt_hash = Some(llm::prompt_hash(&system, &user));
             match llm::complete(cfg, &system, &user).await {
                 Ok(a) => {
@@ -99,8 +100,10 @@ pub async fn narrate_evidence(ev: &Evidence, options: &NarrateOptions) -> Narrat
         truncated: ev.truncated,
         latency_ms: 0,
         cited: Vec::new(),
+        citations: Vec::new(),
+        events: Vec::new(),
+        coverage: ev.coverage.clone(),
         cited_event_uids: Vec::new(),
-        citation_details: Vec::new(),
     };
     fill_citations(&mut n, ev);
     n.latency_ms = started.elapsed().as_millis() as u64;
@@ -152,22 +155,23 @@ fn fill_citations(n: &mut Narrative, ev: &Evidence) {
         }
     }
     for c in &n.cited {
-        let (label, ids): (String, Vec<String>) = if let Some(f) = fact_of(&n.facts, c) {
-            (
-                format!(
-                    "{} {} {}, {} events",
-                    template::fmt_time(f.first),
-                    f.actor.as_deref().unwrap_or("-"),
-                    f.episode_kind.as_deref().unwrap_or(&f.action),
-                    f.count
-                ),
-                f.events.clone(),
-            )
-        } else if let Some(e) = ev.event(c) {
-            (label_event(e), vec![e.id.clone()])
-        } else {
-            continue;
-        };
+        let (kind, label, ids): (&'static str, String, Vec<String>) =
+            if let Some(f) = fact_of(&n.facts, c) {
+                (
+                    f.kind.as_str(),
+                    format!(
+                        "{}, {} to {}",
+                        f.label,
+                        template::fmt_time(f.first),
+                        template::fmt_time(f.last)
+                    ),
+                    f.events.clone(),
+                )
+            } else if let Some(e) = ev.event(c) {
+                ("event", label_event(e), vec![e.id.clone()])
+            } else {
+                continue;
+            };
         let uids: Vec<String> = ids
             .iter()
             .filter_map(|i| ev.event(i))
@@ -178,13 +182,21 @@ fn fill_citations(n: &mut Narrative, ev: &Evidence) {
                 cited_events.insert(k);
             }
         }
-        n.citation_details.push((c.clone(), label, uids));
+        n.citations.push(Citation {
+            number: n.citations.len() + 1,
+            id: c.clone(),
+            kind,
+            label,
+            count: uids.len(),
+            event_uids: uids,
+        });
     }
-    n.cited_event_uids = cited_events
+    n.events = cited_events
         .into_iter()
         .filter_map(|k| ev.events.get(k - 1))
-        .map(|e| e.event_uid.clone())
+        .cloned()
         .collect();
+    n.cited_event_uids = n.events.iter().map(|e| e.event_uid.clone()).collect();
 }
 
 /// Narratives already written, keyed by what determines them: the evidence hash, the narrative kind,

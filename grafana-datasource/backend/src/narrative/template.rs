@@ -1,221 +1,284 @@
-//! The template narrator: deterministic sentences from the facts, each citing the fact (and through
-//! it the events) it states. The default narrator, and the fallback whenever the LLM fails.
-
-use std::collections::BTreeMap;
+//! The template narrator: deterministic sentences from the story plan ([`super::story`]), each
+//! citing the evidence sets it states. Sections, for every kind: Summary, Findings (ranked), Changes
+//! (by object), By control, Routine activity (aggregated), Coverage. Verbs come from the vocabulary
+//! table ([`super::vocab`]). The default narrator, and the fallback whenever the LLM fails.
 
 use chrono::{DateTime, Utc};
 
-use super::evidence::Evidence;
-use super::facts::{Fact, FactKind, level_rank};
+use super::evidence::{Evidence, EvidenceEvent};
+use super::facts::Fact;
+use super::story::{Plan, distinct};
+use super::vocab::vocabulary;
 use super::{Origin, Section, Sentence};
 use crate::query::NarrativeKind;
 
-/// Low-risk facts stated one by one per section; the rest get one summary sentence.
-pub const MAX_LOW_RISK_PER_SECTION: usize = 10;
+/// Devices named in a sentence at most.
+pub const MAX_NAMED: usize = 5;
 
 /// A time as narratives state it.
 pub fn fmt_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The past-tense phrase of a canonical action (the verifier maps these words back).
-pub fn verb(action: &str) -> String {
-    match action {
-        "create" => "created".into(),
-        "read" => "read".into(),
-        "update" => "updated".into(),
-        "delete" => "deleted".into(),
-        "assign" => "assigned".into(),
-        "unassign" => "unassigned".into(),
-        "wipe" => "wiped".into(),
-        "retire" => "retired".into(),
-        "lock" => "locked".into(),
-        "clear_passcode" => "cleared the passcode of".into(),
-        "reset_passcode" => "reset the passcode of".into(),
-        "enroll" => "enrolled".into(),
-        "unenroll" => "unenrolled".into(),
-        "login" => "signed in to".into(),
-        "logout" => "signed out of".into(),
-        "login_failed" => "failed to sign in to".into(),
-        "restart" => "restarted".into(),
-        "push" => "pushed".into(),
-        "run" => "ran".into(),
-        "remove_profile" => "removed a profile from".into(),
-        "bypass_activation_lock" => "bypassed activation lock of".into(),
-        other => format!("performed {other} on"),
-    }
-}
-
-fn actor(f: &Fact) -> String {
-    f.actor
-        .clone()
-        .unwrap_or_else(|| "an actor the logs do not name".into())
-}
-
-fn target(f: &Fact) -> String {
-    match (&f.target_type, &f.target) {
-        (Some(t), Some(n)) => format!("{} \"{n}\"", t.replace('_', " ")),
-        (None, Some(n)) => format!("\"{n}\""),
-        (Some(t), None) => t.replace('_', " "),
-        (None, None) => "a target the logs do not name".into(),
-    }
-}
-
-fn devices(f: &Fact) -> String {
-    let list: Vec<&str> = f.devices.iter().take(3).map(String::as_str).collect();
-    match f.devices.len() {
-        0 => String::new(),
-        1 if f.target.is_none() && f.target_type.as_deref() == Some("device") => {
-            format!(" {}", list[0])
+/// `1,234`.
+pub fn num(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
         }
-        1 => format!(" on device {}", list[0]),
-        n if n <= 3 => format!(" on {n} devices ({})", list.join(", ")),
-        n => format!(" on {n} devices (including {})", list.join(", ")),
+        out.push(c);
     }
-}
-
-fn risk(f: &Fact) -> String {
-    if level_rank(&f.risk_level) < 2 {
-        return String::new();
-    }
-    let tags: Vec<&str> = f.risk_tags.iter().map(String::as_str).collect();
-    if tags.is_empty() {
-        format!(" Risk: {}.", f.risk_level)
-    } else {
-        format!(" Risk: {} ({}).", f.risk_level, tags.join(", "))
-    }
-}
-
-/// The sentence stating one fact.
-pub fn fact_sentence(f: &Fact) -> Sentence {
-    let text = match f.kind {
-        FactKind::Episode => format!(
-            "Correlated episode {} ({}): {} {} {} in {} event{}{} between {} and {}.{}",
-            f.episode_id.as_deref().unwrap_or_default(),
-            f.episode_kind.as_deref().unwrap_or_default(),
-            actor(f),
-            verb(&f.action),
-            if f.devices.is_empty() {
-                "targets"
-            } else {
-                "devices"
-            },
-            f.count,
-            plural(f.count),
-            devices(f),
-            fmt_time(f.first),
-            fmt_time(f.last),
-            risk(f),
-        ),
-        FactKind::Group
-            if f.target.is_none() && f.target_type.as_deref() == Some("device") && f.count > 1 =>
-        {
-            format!(
-                "{} {} {} device{} in {} events between {} and {}{}.{}",
-                actor(f),
-                verb(&f.action),
-                f.devices.len(),
-                plural(f.devices.len()),
-                f.count,
-                fmt_time(f.first),
-                fmt_time(f.last),
-                if f.devices.is_empty() {
-                    String::new()
-                } else {
-                    format!(
-                        " (including {})",
-                        f.devices
-                            .iter()
-                            .take(3)
-                            .map(String::as_str)
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
-                } + &if f.failures > 0 {
-                    format!("; {} of them failed", f.failures)
-                } else {
-                    String::new()
-                },
-                risk(f),
-            )
-        }
-        FactKind::Group if f.count == 1 => format!(
-            "{} {} {}{} at {}{}.{}",
-            actor(f),
-            verb(&f.action),
-            target(f),
-            devices(f),
-            fmt_time(f.first),
-            if f.failures > 0 { ", which failed" } else { "" },
-            risk(f),
-        ),
-        FactKind::Group => format!(
-            "{} {} {} {} times{} between {} and {}{}.{}",
-            actor(f),
-            verb(&f.action),
-            target(f),
-            f.count,
-            devices(f),
-            fmt_time(f.first),
-            fmt_time(f.last),
-            if f.failures > 0 {
-                format!("; {} of them failed", f.failures)
-            } else {
-                String::new()
-            },
-            risk(f),
-        ),
-    };
-    Sentence {
-        text,
-        citations: vec![f.id.clone()],
-        origin: Origin::Template,
-    }
+    out
 }
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-/// Sentences of `facts`: high-risk and the first `MAX_LOW_RISK_PER_SECTION` others one by one, the
-/// remaining ones in one summary sentence.
-fn section(title: String, mut facts: Vec<&Fact>, by_risk: bool) -> Section {
-    if by_risk {
-        facts.sort_by(|a, b| {
-            (level_rank(&b.risk_level), b.count, &a.id).cmp(&(
-                level_rank(&a.risk_level),
-                a.count,
-                &b.id,
-            ))
-        });
+fn sentence(text: String, citations: Vec<&Fact>) -> Sentence {
+    Sentence {
+        text,
+        citations: citations.iter().map(|f| f.id.clone()).collect(),
+        origin: Origin::Template,
     }
-    let mut sentences = Vec::new();
-    let mut rest = Vec::new();
-    let mut low = 0;
-    for f in facts {
-        if f.is_high_risk() || f.kind == FactKind::Episode || low < MAX_LOW_RISK_PER_SECTION {
-            if !f.is_high_risk() && f.kind != FactKind::Episode {
-                low += 1;
-            }
-            sentences.push(fact_sentence(f));
+}
+
+/// `"a", "b", "c" and 4 more` of `names` (at most [`MAX_NAMED`] named).
+fn named<'a>(names: impl IntoIterator<Item = &'a str>, quote: bool) -> String {
+    let all: Vec<&str> = names.into_iter().collect();
+    let q = |s: &str| {
+        if quote {
+            format!("\"{s}\"")
         } else {
-            rest.push(f);
+            s.to_owned()
+        }
+    };
+    let shown: Vec<String> = all.iter().take(MAX_NAMED).map(|s| q(s)).collect();
+    match all.len() {
+        0 => String::new(),
+        1 => shown[0].clone(),
+        n if n <= MAX_NAMED => format!("{} and {}", shown[..n - 1].join(", "), shown[n - 1]),
+        _ => format!("{} and others", shown.join(", ")),
+    }
+}
+
+/// The devices of `rows`: "NW-MBP-1", or "25 Windows devices (A, B, C, D, E and others)".
+fn devices_phrase(rows: &[&EvidenceEvent]) -> String {
+    let devs = distinct(rows, EvidenceEvent::device);
+    let platforms = distinct(rows, |e| e.device_platform.as_deref());
+    match devs.len() {
+        0 => "devices the logs do not name".into(),
+        1 => format!("device {}", named(devs.iter().copied(), false)),
+        n => {
+            let platform = if platforms.len() == 1 {
+                format!("{} ", platforms.iter().next().copied().unwrap_or_default())
+            } else {
+                String::new()
+            };
+            format!(
+                "{n} {platform}devices ({})",
+                named(devs.iter().copied(), false)
+            )
         }
     }
-    if !rest.is_empty() {
-        let n: usize = rest.iter().map(|f| f.count).sum();
-        sentences.push(Sentence {
-            text: format!(
-                "{} further groups of lower-risk activity hold {} event{}.",
-                rest.len(),
-                n,
-                plural(n)
-            ),
-            citations: rest.iter().map(|f| f.id.clone()).collect(),
-            origin: Origin::Template,
-        });
+}
+
+/// The target of `rows`: `the policy "X"` is in the verb; this gives `"X"` or `3 targets ("A", ..)`.
+fn target_phrase(rows: &[&EvidenceEvent]) -> String {
+    let t = distinct(rows, super::facts::target_of);
+    match t.len() {
+        0 => "(the logs name no target)".into(),
+        1 => named(t.iter().copied(), true),
+        n => format!("{n} targets ({})", named(t.iter().copied(), true)),
     }
-    Section { title, sentences }
+}
+
+/// `<verb phrase>` of `rows` (one action) from the vocabulary, placeholders filled.
+pub fn what(rows: &[&EvidenceEvent]) -> String {
+    let Some(e) = rows.first() else {
+        return String::new();
+    };
+    let p = vocabulary().phrase(&e.action, e.target_type.as_deref());
+    let targets = distinct(rows, super::facts::target_of);
+    if targets.len() > 1
+        && let Some((head, _)) = p.verb.split_once(" the ")
+        && p.verb.ends_with("{target}")
+    {
+        let types = distinct(rows, |e| e.target_type.as_deref());
+        let noun = match types.iter().next() {
+            Some(t) if types.len() == 1 => format!("{}s", t.replace('_', " ")),
+            _ => "objects".to_owned(),
+        };
+        return format!(
+            "{head} {} {noun} ({})",
+            targets.len(),
+            named(targets.iter().copied(), true)
+        );
+    }
+    p.verb
+        .replace("{devices}", &devices_phrase(rows))
+        .replace("{target}", &target_phrase(rows))
+}
+
+/// Who acted, with the person and department the directory gives.
+pub fn who(rows: &[&EvidenceEvent]) -> String {
+    let Some(e) = rows.first() else {
+        return "an actor the logs do not name".into();
+    };
+    if e.device_originated() || e.actor().is_none() {
+        return match e.device() {
+            Some(d) => format!("device {d}"),
+            None => "an actor the logs do not name".into(),
+        };
+    }
+    let account = e.actor().unwrap_or_default();
+    let kind = match e.actor_kind.as_deref() {
+        Some("api_client") => "API client ",
+        Some("app") => "app ",
+        Some("partner") => "partner admin ",
+        _ => "",
+    };
+    match (&e.actor_person, &e.actor_department) {
+        (Some(p), Some(d)) if p != account => format!("{p} ({d}, account {account})"),
+        (Some(p), None) if p != account => format!("{p} (account {account})"),
+        _ => format!("{kind}{account}"),
+    }
+}
+
+/// When: `on 2026-03-14 at 05:10 UTC (00:10 local time, America/New_York)` or a range.
+pub fn when(rows: &[&EvidenceEvent]) -> String {
+    let (Some(first), Some(last)) = (
+        rows.iter().min_by_key(|e| e.time),
+        rows.iter().max_by_key(|e| e.time),
+    ) else {
+        return String::new();
+    };
+    let local = first
+        .local_clock()
+        .filter(|_| first.local_zone.as_deref() != Some("UTC"))
+        .map(|(_, hm)| {
+            format!(
+                " ({hm} local time, {})",
+                first.local_zone.as_deref().unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
+    if first.time == last.time {
+        format!(
+            "on {} at {} UTC{local}",
+            first.time.format("%Y-%m-%d"),
+            first.time.format("%H:%M")
+        )
+    } else if first.time.date_naive() == last.time.date_naive() {
+        format!(
+            "on {} between {} and {} UTC{local}",
+            first.time.format("%Y-%m-%d"),
+            first.time.format("%H:%M"),
+            last.time.format("%H:%M")
+        )
+    } else {
+        format!(
+            "between {} and {}{local}",
+            fmt_time(first.time),
+            fmt_time(last.time)
+        )
+    }
+}
+
+/// `<verb phrase> <when>` of one action's rows; a device's own report reads "reported that it was
+/// retired".
+pub fn act(rows: &[&EvidenceEvent]) -> String {
+    let Some(e) = rows.first() else {
+        return String::new();
+    };
+    if !e.administrative() {
+        let p = vocabulary().phrase(&e.action, e.target_type.as_deref());
+        if p.verb.contains("{devices}") {
+            let verb = p.verb.split_whitespace().next().unwrap_or_default();
+            return format!("reported that it was {verb} {}", when(rows));
+        }
+    }
+    format!("{} {}", what(rows), when(rows))
+}
+
+/// What devices reported on a rollout or a changed object.
+fn results_sentence(ev: &Evidence, r: &Fact) -> Sentence {
+    let rows = r.rows(ev);
+    let bad: Vec<&EvidenceEvent> = rows
+        .iter()
+        .copied()
+        .filter(|e| e.failed() || e.noncompliant())
+        .collect();
+    let bad_devices = distinct(&bad, EvidenceEvent::device);
+    let text = if bad_devices.is_empty() {
+        format!(
+            "{} device{} reported on it in {} events, none failed or noncompliant.",
+            num(r.devices.len()),
+            plural(r.devices.len()),
+            num(r.count)
+        )
+    } else {
+        format!(
+            "{} device{} reported on it in {} events; {} of them reported a failure or noncompliance ({}).",
+            num(r.devices.len()),
+            plural(r.devices.len()),
+            num(r.count),
+            num(bad_devices.len()),
+            named(bad_devices.iter().copied(), false)
+        )
+    };
+    sentence(text, vec![r])
+}
+
+fn outcome(f: &Fact) -> String {
+    match (f.successes, f.failures) {
+        (1, 0) if f.count == 1 => "it succeeded".to_owned(),
+        (0, 1) if f.count == 1 => "it failed".to_owned(),
+        (s, 0) if s == f.count => format!("all {} succeeded", num(s)),
+        (0, fl) if fl == f.count => format!("all {} failed", num(fl)),
+        (s, fl) => format!("{} succeeded and {} failed", num(s), num(fl)),
+    }
+}
+
+/// Why a set is flagged: its tags in words, one reason per tag, and its controls.
+fn why(f: &Fact, rows: &[&EvidenceEvent]) -> String {
+    let v = vocabulary();
+    let tags: Vec<String> = f.risk_tags.iter().map(|t| v.tag(t)).collect();
+    let mut reasons: Vec<&str> = Vec::new();
+    for r in rows.iter().rev().flat_map(|e| e.risk_reasons.iter()) {
+        if reasons.len() < 2 && !reasons.contains(&r.as_str()) {
+            reasons.push(r);
+        }
+    }
+    let mut s = if tags.is_empty() {
+        "flagged because its devices reported failures or noncompliance".to_owned()
+    } else {
+        format!("flagged {} for {}", f.risk_level, tags.join(", "))
+    };
+    if !reasons.is_empty() {
+        s += &format!(" ({})", reasons.join("; "));
+    }
+    if !f.controls.is_empty() {
+        s += &format!(
+            "; controls {}",
+            f.controls
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    s
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }
 
 /// The title of a narrative of `ev`.
@@ -229,11 +292,11 @@ pub fn title(ev: &Evidence) -> String {
         .or(s.policy.as_deref())
         .or(s.episode.as_deref());
     let what = match s.kind {
-        NarrativeKind::PeriodSummary => "Period audit summary".to_owned(),
-        NarrativeKind::IncidentTimeline => "Incident timeline (72 hours before)".to_owned(),
-        NarrativeKind::ChangeReview => "Change review".to_owned(),
-        NarrativeKind::DeviceLifecycle => "Device lifecycle".to_owned(),
-        NarrativeKind::AdminActivity => "Admin activity".to_owned(),
+        NarrativeKind::PeriodSummary => "Period audit summary",
+        NarrativeKind::IncidentTimeline => "Incident timeline (72 hours before)",
+        NarrativeKind::ChangeReview => "Change review",
+        NarrativeKind::DeviceLifecycle => "Device lifecycle",
+        NarrativeKind::AdminActivity => "Admin activity",
     };
     let subject = subject.map(|x| format!(" of {x}")).unwrap_or_default();
     format!(
@@ -244,158 +307,269 @@ pub fn title(ev: &Evidence) -> String {
 }
 
 /// The template narrative's sections.
-pub fn narrate(ev: &Evidence, facts: &[Fact]) -> Vec<Section> {
-    if facts.is_empty() {
+pub fn narrate(ev: &Evidence, plan: &Plan) -> Vec<Section> {
+    let Some(scope) = plan.scope.map(|i| &plan.facts[i]) else {
         return Vec::new();
+    };
+    let fact = |i: usize| &plan.facts[i];
+    let mut out = vec![summary(ev, plan, scope)];
+
+    let mut findings = Vec::new();
+    for f in &plan.findings {
+        let fa = fact(f.fact);
+        let rows = fa.rows(ev);
+        let mut cites = vec![fa];
+        let mut text = format!("{} {}", upper_first(&who(&rows)), act(&rows));
+        if let Some(p) = rows.iter().find(|e| e.actor_is_delegated) {
+            text += &format!(
+                ", as a delegated admin{}",
+                p.actor_partner_tenant
+                    .as_deref()
+                    .map(|t| format!(" of partner tenant {t}"))
+                    .unwrap_or_default()
+            );
+        }
+        if let Some(a) = f.authority.map(fact) {
+            let g = a.rows(ev);
+            text += &format!(", after {} {}", who(&g), act(&g));
+            cites.push(a);
+        }
+        text += &format!("; {}; {}.", outcome(fa), why(fa, &rows));
+        findings.push(sentence(text, cites));
+        if let Some(r) = f.results.map(fact) {
+            findings.push(results_sentence(ev, r));
+        }
     }
-    let mut out = Vec::new();
-    match ev.scope.kind {
-        NarrativeKind::PeriodSummary | NarrativeKind::AdminActivity => {
-            out.push(overview(ev, facts));
-            let episodes: Vec<&Fact> = facts
+    if !findings.is_empty() {
+        out.push(Section {
+            title: "Findings".into(),
+            sentences: findings,
+        });
+    }
+
+    let mut changes = Vec::new();
+    for c in &plan.changes {
+        let fa = fact(c.fact);
+        changes.push(super::changes::object_sentence(ev, fa));
+        if let Some(r) = c.results.map(fact) {
+            changes.push(results_sentence(ev, r));
+        }
+    }
+    if let Some(r) = plan.changes_rest.map(fact) {
+        changes.push(sentence(
+            format!(
+                "{} further objects were changed in {} events by {} administrators.",
+                num(r.targets.len()),
+                num(r.count),
+                num(r.actors.len())
+            ),
+            vec![r],
+        ));
+    }
+    if !changes.is_empty() {
+        out.push(Section {
+            title: "Changes".into(),
+            sentences: changes,
+        });
+    }
+
+    let mut controls = Vec::new();
+    for (cs, fi, fs) in &plan.controls {
+        let f = fact(*fi);
+        let names: Vec<String> = cs
+            .iter()
+            .map(|c| match vocabulary().control(c) {
+                Some(t) => format!("{c} ({t})"),
+                None => c.clone(),
+            })
+            .collect();
+        let (c, title) = (names.join(", "), "");
+        let mut cites = vec![f];
+        cites.extend(fs.iter().map(|i| fact(*i)));
+        controls.push(sentence(
+            format!(
+                "{c}{title}: {} events, {} of them high or critical risk.",
+                num(f.count),
+                num(f.high)
+            ),
+            cites,
+        ));
+    }
+    if !controls.is_empty() {
+        out.push(Section {
+            title: "By control".into(),
+            sentences: controls,
+        });
+    }
+
+    let mut routine = Vec::new();
+    for fi in &plan.routine {
+        routine.push(routine_sentence(ev, fact(*fi)));
+    }
+    if let Some(r) = plan.routine_rest.map(fact) {
+        routine.push(sentence(
+            format!(
+                "{} further routine events of {} kinds came from {} devices and {} actors.",
+                num(r.count),
+                num(r.actions.len()),
+                num(r.devices.len()),
+                num(r.actors.len())
+            ),
+            vec![r],
+        ));
+    }
+    if !routine.is_empty() {
+        out.push(Section {
+            title: "Routine activity".into(),
+            sentences: routine,
+        });
+    }
+
+    let feeds: Vec<&Fact> = plan.feeds.iter().map(|i| fact(*i)).collect();
+    let mut cites = vec![scope];
+    cites.extend(feeds.iter().copied());
+    let coverage = vec![sentence(
+        format!(
+            "Events run from {} to {} and came from {} feed{}: {}.",
+            fmt_time(scope.first),
+            fmt_time(scope.last),
+            feeds.len(),
+            plural(feeds.len()),
+            feeds
                 .iter()
-                .filter(|f| f.kind == FactKind::Episode)
-                .collect();
-            if !episodes.is_empty() {
-                out.push(section("Correlated episodes".into(), episodes, false));
-            }
-            let mut by_control: BTreeMap<String, Vec<&Fact>> = BTreeMap::new();
-            for f in facts.iter().filter(|f| f.kind == FactKind::Group) {
-                let c = f
-                    .controls
-                    .iter()
-                    .next()
-                    .cloned()
-                    .unwrap_or_else(|| "~Other activity".into());
-                by_control.entry(c).or_default().push(f);
-            }
-            for (c, fs) in by_control {
-                let title = match c.strip_prefix('~') {
-                    Some(t) => t.to_owned(),
-                    None => format!("Control {c}"),
-                };
-                out.push(section(title, fs, true));
-            }
-        }
-        NarrativeKind::IncidentTimeline | NarrativeKind::DeviceLifecycle => {
-            let mut by_day: BTreeMap<String, Vec<&Fact>> = BTreeMap::new();
-            let mut sorted: Vec<&Fact> = facts.iter().collect();
-            sorted.sort_by_key(|f| (f.first, f.id.clone()));
-            for f in sorted {
-                by_day
-                    .entry(f.first.format("%Y-%m-%d").to_string())
-                    .or_default()
-                    .push(f);
-            }
-            for (d, fs) in by_day {
-                let sentences = fs.into_iter().map(fact_sentence).collect();
-                out.push(Section {
-                    title: d,
-                    sentences,
-                });
-            }
-        }
-        NarrativeKind::ChangeReview => {
-            let mut changes = Vec::new();
-            for e in &ev.events {
-                if e.changes.is_empty() {
-                    continue;
-                }
-                let parts: Vec<String> = e
-                    .changes
-                    .iter()
-                    .take(5)
-                    .map(|c| {
-                        if c.redacted {
-                            format!("{} (redacted)", c.path)
-                        } else {
-                            format!(
-                                "{} from \"{}\" to \"{}\"",
-                                c.path,
-                                c.old.as_deref().unwrap_or("unset"),
-                                c.new.as_deref().unwrap_or("unset")
-                            )
-                        }
-                    })
-                    .collect();
-                let f = Fact {
-                    target_type: e.target_type.clone(),
-                    target: e.target_name.clone().or_else(|| e.target_id.clone()),
-                    ..facts[0].clone()
-                };
-                changes.push(Sentence {
-                    text: format!(
-                        "{} {} {} at {}: {}.",
-                        e.actor().unwrap_or("an actor the logs do not name"),
-                        verb(&e.action),
-                        target(&f),
-                        fmt_time(e.time),
-                        parts.join("; ")
-                    ),
-                    citations: vec![e.id.clone()],
-                    origin: Origin::Template,
-                });
-            }
-            if !changes.is_empty() {
-                out.push(Section {
-                    title: "Changes".into(),
-                    sentences: changes,
-                });
-            }
-            out.push(section("Activity".into(), facts.iter().collect(), true));
-            let failed: Vec<&Fact> = facts.iter().filter(|f| f.failures > 0).collect();
-            if !failed.is_empty() {
-                let n: usize = failed.iter().map(|f| f.failures).sum();
-                let mut devs: Vec<&str> = failed
-                    .iter()
-                    .flat_map(|f| f.devices.iter().map(String::as_str))
-                    .collect();
-                devs.sort_unstable();
-                devs.dedup();
-                out.push(Section {
-                    title: "Failures".into(),
-                    sentences: vec![Sentence {
-                        text: format!(
-                            "{n} event{} failed on {} device{}.",
-                            plural(n),
-                            devs.len(),
-                            plural(devs.len())
-                        ),
-                        citations: failed.iter().map(|f| f.id.clone()).collect(),
-                        origin: Origin::Template,
-                    }],
-                });
-            }
-        }
-    }
+                .map(|f| format!("{} {}", f.label, num(f.count)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        cites,
+    )];
+    out.push(Section {
+        title: "Coverage and integrity".into(),
+        sentences: coverage,
+    });
     out
 }
 
-fn overview(ev: &Evidence, facts: &[Fact]) -> Section {
-    let mut actors: Vec<&str> = facts.iter().filter_map(|f| f.actor.as_deref()).collect();
-    actors.sort_unstable();
-    actors.dedup();
-    let mut devs: Vec<&str> = facts
-        .iter()
-        .flat_map(|f| f.devices.iter().map(String::as_str))
-        .collect();
-    devs.sort_unstable();
-    devs.dedup();
-    let high = ev.events.iter().filter(|e| e.is_high_risk()).count();
-    let n = ev.events.len();
-    Section {
-        title: "Overview".into(),
-        sentences: vec![Sentence {
-            text: format!(
-                "The scope holds {n} event{} by {} actor{} on {} device{}; {high} of them are high or critical risk.",
-                plural(n),
-                actors.len(),
-                plural(actors.len()),
-                devs.len(),
-                plural(devs.len()),
+fn summary(ev: &Evidence, plan: &Plan, scope: &Fact) -> Section {
+    let rows: Vec<&EvidenceEvent> = ev.events.iter().collect();
+    let vendors = distinct(&rows, |e| Some(e.vendor.as_str()));
+    let feeds = distinct(&rows, |e| Some(e.feed.as_str()));
+    let admins = distinct(&rows, |e| e.administrative().then(|| e.actor()).flatten());
+    let mut s = vec![sentence(
+        format!(
+            "From {} to {}, the trail holds {} events from {} vendor{} ({}) over {} feed{}, on {} devices, by {} administrators.",
+            scope.first.format("%Y-%m-%d"),
+            scope.last.format("%Y-%m-%d"),
+            num(scope.count),
+            vendors.len(),
+            plural(vendors.len()),
+            vendors.iter().copied().collect::<Vec<_>>().join(", "),
+            feeds.len(),
+            plural(feeds.len()),
+            num(scope.devices.len()),
+            num(admins.len())
+        ),
+        vec![scope],
+    )];
+    let findings: Vec<&Fact> = plan.findings.iter().map(|f| &plan.facts[f.fact]).collect();
+    if findings.is_empty() {
+        s.push(sentence(
+            "No event in scope is high or critical risk and no bulk-destructive episode occurred."
+                .into(),
+            vec![scope],
+        ));
+    } else {
+        let by = |l: &str| findings.iter().filter(|f| f.risk_level == l).count();
+        let mut parts: Vec<String> = ["critical", "high", "medium", "low"]
+            .iter()
+            .filter(|l| by(l) > 0)
+            .map(|l| format!("{} {l}", by(l)))
+            .collect();
+        let unrated = findings
+            .iter()
+            .filter(|f| super::facts::level_rank(&f.risk_level) == 0)
+            .count();
+        if unrated > 0 {
+            parts.push(format!(
+                "{unrated} rollout{} whose devices failed",
+                plural(unrated)
+            ));
+        }
+        s.push(sentence(
+            format!(
+                "{} finding{} stand{} out: {}.",
+                findings.len(),
+                plural(findings.len()),
+                if findings.len() == 1 { "s" } else { "" },
+                parts.join(", ")
             ),
-            citations: facts.iter().map(|f| f.id.clone()).collect(),
-            origin: Origin::Template,
-        }],
+            findings.clone(),
+        ));
     }
+    let changed: Vec<&Fact> = plan
+        .changes
+        .iter()
+        .map(|c| &plan.facts[c.fact])
+        .chain(plan.changes_rest.map(|i| &plan.facts[i]))
+        .collect();
+    if !changed.is_empty() {
+        let n: usize = changed.iter().map(|f| f.count).sum();
+        s.push(sentence(
+            format!("Administrators made {} configuration changes.", num(n)),
+            changed,
+        ));
+    }
+    let routine: Vec<&Fact> = plan
+        .routine
+        .iter()
+        .chain(plan.routine_rest.iter())
+        .map(|i| &plan.facts[*i])
+        .collect();
+    if !routine.is_empty() {
+        let n: usize = routine.iter().map(|f| f.count).sum();
+        s.push(sentence(
+            format!("The other {} events are routine activity.", num(n)),
+            routine,
+        ));
+    }
+    Section {
+        title: "Summary".into(),
+        sentences: s,
+    }
+}
+
+fn routine_sentence(ev: &Evidence, f: &Fact) -> Sentence {
+    let rows = f.rows(ev);
+    let e = rows[0];
+    let p = vocabulary().phrase(&e.action, e.target_type.as_deref());
+    let by_devices = p.by == "device" || e.device_originated();
+    let mut text = format!("{} {}", num(f.count), p.noun);
+    if by_devices && !f.devices.is_empty() {
+        text += &format!(
+            " from {} device{}",
+            num(f.devices.len()),
+            plural(f.devices.len())
+        );
+    } else if !f.actors.is_empty() {
+        text += &format!(
+            " by {} actor{}",
+            num(f.actors.len()),
+            plural(f.actors.len())
+        );
+        if !f.devices.is_empty() {
+            text += &format!(
+                " on {} device{}",
+                num(f.devices.len()),
+                plural(f.devices.len())
+            );
+        }
+    }
+    if f.targets.len() > 1 {
+        text += &format!(" covering {} targets", num(f.targets.len()));
+    }
+    if f.failures > 0 {
+        text += &format!("; {} failed", num(f.failures));
+    }
+    text.push('.');
+    sentence(upper_first(&text), vec![f])
 }

@@ -31,6 +31,12 @@ fn event(min: i64, actor: &str, action: &str, device: Option<&str>, level: &str)
         event_uid: format!("uid-{min}-{action}-{}", device.unwrap_or("none")),
         time: t(min),
         vendor: "microsoft".into(),
+        feed: "graph".into(),
+        actor_kind: Some("user".into()),
+        actor_person: None,
+        actor_department: None,
+        actor_is_delegated: false,
+        actor_partner_tenant: None,
         actor_upn: Some(actor.into()),
         actor_name: None,
         actor_id: None,
@@ -52,6 +58,7 @@ fn event(min: i64, actor: &str, action: &str, device: Option<&str>, level: &str)
         device_id: device.map(|d| format!("id-{d}")),
         device_name: device.map(str::to_owned),
         device_serial: None,
+        device_platform: None,
         risk_score: if level == "critical" { 95 } else { 10 },
         risk_level: level.into(),
         risk_tags: if level == "critical" {
@@ -64,7 +71,13 @@ fn event(min: i64, actor: &str, action: &str, device: Option<&str>, level: &str)
         } else {
             vec![]
         },
+        risk_reasons: Vec::new(),
         episode_id: None,
+        episode_kind: None,
+        chain_id: None,
+        chain_seq: None,
+        hash: None,
+        local_zone: None,
     }
 }
 
@@ -399,7 +412,7 @@ fn secrets_and_raw_never_reach_the_prompt() {
     // in a redacted change's value to be sure it is not sent even if a writer left it there.
     ev.events[0].changes[1].new = Some(SECRET.into());
     let facts = compact(&ev);
-    let (sys, user) = llm::prompt(&ev, &facts);
+    let (sys, user) = llm::prompt(&ev, &facts, &[]);
     assert!(!sys.contains(SECRET) && !user.contains(SECRET), "{user}");
     assert!(user.contains("\"redacted\":true"));
 }
@@ -639,7 +652,7 @@ fn compaction_makes_a_busy_admins_week_at_least_20x_smaller_than_raw_json() {
         .map(|e| serde_json::to_string(e).map_or(0, |s| s.len()))
         .sum();
     let facts = compact(&ev);
-    let (sys, user) = llm::prompt(&ev, &facts);
+    let (sys, user) = llm::prompt(&ev, &facts, &[]);
     let prompt = llm::estimate_tokens(&sys) + llm::estimate_tokens(&user);
     let raw_tokens = (raw as u64).div_ceil(4);
     let ratio = raw_tokens as f64 / prompt as f64;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::evidence::{Evidence, EvidenceEvent};
 use super::facts::Fact;
+use super::glue::{ACTION_WORDS, VOCABULARY};
 use super::{Section, Sentence};
 
 /// A sentence verification removed.
@@ -22,221 +23,6 @@ pub struct Dropped {
     /// Why it was removed.
     pub reason: String,
 }
-
-/// Words that may appear in a sentence without evidence (sentence glue, template wording).
-const VOCABULARY: &[&str] = &[
-    "a",
-    "an",
-    "the",
-    "and",
-    "or",
-    "of",
-    "to",
-    "in",
-    "on",
-    "at",
-    "by",
-    "for",
-    "from",
-    "with",
-    "as",
-    "is",
-    "are",
-    "was",
-    "were",
-    "be",
-    "been",
-    "this",
-    "that",
-    "these",
-    "those",
-    "it",
-    "its",
-    "their",
-    "they",
-    "them",
-    "he",
-    "she",
-    "his",
-    "her",
-    "which",
-    "who",
-    "what",
-    "when",
-    "where",
-    "between",
-    "during",
-    "after",
-    "before",
-    "then",
-    "also",
-    "same",
-    "one",
-    "each",
-    "every",
-    "all",
-    "some",
-    "no",
-    "not",
-    "times",
-    "time",
-    "event",
-    "events",
-    "device",
-    "devices",
-    "target",
-    "targets",
-    "actor",
-    "actors",
-    "admin",
-    "administrator",
-    "user",
-    "account",
-    "scope",
-    "holds",
-    "hold",
-    "of",
-    "them",
-    "risk",
-    "high",
-    "critical",
-    "medium",
-    "low",
-    "none",
-    "correlated",
-    "episode",
-    "further",
-    "groups",
-    "group",
-    "lower",
-    "lower-risk",
-    "activity",
-    "including",
-    "failed",
-    "failure",
-    "failures",
-    "succeeded",
-    "success",
-    "unset",
-    "redacted",
-    "logs",
-    "do",
-    "does",
-    "name",
-    "named",
-    "unnamed",
-    "policy",
-    "profile",
-    "configuration",
-    "compliance",
-    "app",
-    "script",
-    "role",
-    "passcode",
-    "performed",
-    "utc",
-    "period",
-    "summary",
-    "changes",
-    "change",
-    "overview",
-    "control",
-    "first",
-    "last",
-    "total",
-    "there",
-    "within",
-    "over",
-    "into",
-    "out",
-    "sign",
-    "signed",
-    "lock",
-    "activation",
-    "multiple",
-    "several",
-    "other",
-    "another",
-    "only",
-    "more",
-    "than",
-    "up",
-    "via",
-    "using",
-    "s",
-    "soc",
-    "hipaa",
-    "nist",
-    "microsoft",
-    "intune",
-    "jamf",
-    "omnissa",
-    "workspace",
-    "pro",
-    "while",
-    "however",
-    "notably",
-    "additionally",
-    "period's",
-    "subsequently",
-    "later",
-    "earlier",
-    "next",
-];
-
-/// Words stating an action, and the canonical actions they may stand for.
-const ACTION_WORDS: &[(&str, &[&str])] = &[
-    ("wiped", &["wipe"]),
-    ("wipe", &["wipe"]),
-    ("wipes", &["wipe"]),
-    ("wiping", &["wipe"]),
-    ("erased", &["wipe"]),
-    ("retired", &["retire"]),
-    ("retire", &["retire"]),
-    ("deleted", &["delete"]),
-    ("delete", &["delete"]),
-    ("deletes", &["delete"]),
-    (
-        "removed",
-        &["delete", "remove_profile", "unenroll", "unassign"],
-    ),
-    ("locked", &["lock"]),
-    ("enrolled", &["enroll"]),
-    ("unenrolled", &["unenroll"]),
-    ("created", &["create", "token_create"]),
-    ("added", &["create", "assign"]),
-    (
-        "updated",
-        &[
-            "update",
-            "patch",
-            "membership_change",
-            "compliance_change",
-            "status_change",
-            "mdm_capability_changed",
-        ],
-    ),
-    ("modified", &["update", "patch"]),
-    (
-        "changed",
-        &[
-            "update",
-            "patch",
-            "membership_change",
-            "compliance_change",
-            "status_change",
-        ],
-    ),
-    ("assigned", &["assign"]),
-    ("unassigned", &["unassign"]),
-    ("cleared", &["clear_passcode"]),
-    ("reset", &["reset_passcode"]),
-    ("restarted", &["restart"]),
-    ("pushed", &["push"]),
-    ("ran", &["run"]),
-    ("bypassed", &["bypass_activation_lock"]),
-    ("disabled", &["update", "patch"]),
-];
 
 /// What the cited evidence supports.
 #[derive(Debug, Default)]
@@ -276,6 +62,12 @@ impl Support {
             e.device_name.as_deref(),
             e.device_serial.as_deref(),
             e.episode_id.as_deref(),
+            e.actor_person.as_deref(),
+            e.actor_department.as_deref(),
+            e.actor_partner_tenant.as_deref(),
+            e.device_platform.as_deref(),
+            e.local_zone.as_deref(),
+            Some(e.feed.as_str()),
             Some(e.vendor.as_str()),
             Some(e.category.as_str()),
             Some(e.outcome.as_str()),
@@ -295,8 +87,12 @@ impl Support {
                 self.numbers.extend(digit_runs(n));
             }
         }
-        for t in e.risk_tags.iter().chain(&e.controls) {
+        for t in e.risk_tags.iter().chain(&e.controls).chain(&e.risk_reasons) {
             self.value(Some(t));
+        }
+        if let Some((d, hm)) = e.local_clock() {
+            self.dates.insert(d);
+            self.clock.insert(hm);
         }
         self.numbers
             .insert(u64::try_from(e.risk_score).unwrap_or(0));
@@ -311,15 +107,88 @@ impl Support {
         self.value(f.actor.as_deref());
         self.value(f.episode_id.as_deref());
         self.value(f.episode_kind.as_deref());
-        self.numbers.extend([
-            f.count as u64,
-            f.failures as u64,
-            f.devices.len() as u64,
-            u64::try_from(f.max_risk_score).unwrap_or(0),
-        ]);
         self.time(f.first);
         self.time(f.last);
     }
+}
+
+/// The numbers a set of rows supports: rows, failures, successes, high-risk rows, and the
+/// distinct devices, actors, administrators, targets, vendors, feeds and actions (the same
+/// counts the evidence pack's checker recomputes from the rows alone).
+pub fn aggregates(rows: &[&EvidenceEvent]) -> Vec<u64> {
+    let d = |f: &dyn Fn(&EvidenceEvent) -> Option<&str>| -> u64 {
+        rows.iter()
+            .filter_map(|e| f(e))
+            .collect::<HashSet<_>>()
+            .len() as u64
+    };
+    vec![
+        rows.len() as u64,
+        rows.iter().filter(|e| e.failed()).count() as u64,
+        rows.iter().filter(|e| e.succeeded()).count() as u64,
+        rows.iter().filter(|e| e.is_high_risk()).count() as u64,
+        d(&|e| e.device()),
+        d(&|e| e.actor()),
+        d(&|e| e.administrative().then(|| e.actor()).flatten()),
+        d(&|e| super::facts::target_of(e)),
+        d(&|e| Some(e.vendor.as_str())),
+        d(&|e| Some(e.feed.as_str())),
+        d(&|e| Some(e.action.as_str())),
+        rows.iter().filter(|e| e.noncompliant()).count() as u64,
+        d(&|e| e.failed().then(|| e.device()).flatten()),
+        d(&|e| e.noncompliant().then(|| e.device()).flatten()),
+    ]
+}
+
+/// `19,801` -> `19801` (thousands separators between digits), so numbers read whole.
+fn join_thousands(text: &str) -> String {
+    let b: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in b.iter().enumerate() {
+        if *c == ','
+            && i > 0
+            && b[i - 1].is_ascii_digit()
+            && b.len() > i + 3
+            && b[i + 1..i + 4].iter().all(char::is_ascii_digit)
+            && b.get(i + 4).is_none_or(|n| !n.is_ascii_digit())
+        {
+            continue;
+        }
+        out.push(*c);
+    }
+    out
+}
+
+/// Words the vocabulary table uses, and its verbs with the actions they stand for.
+fn table_words() -> &'static (HashSet<String>, Vec<(String, Vec<String>)>) {
+    static W: std::sync::OnceLock<(HashSet<String>, Vec<(String, Vec<String>)>)> =
+        std::sync::OnceLock::new();
+    W.get_or_init(|| {
+        let v = super::vocab::vocabulary();
+        (
+            v.words().into_iter().collect(),
+            v.verbs()
+                .into_iter()
+                .map(|(k, a)| (k, a.into_iter().collect()))
+                .collect(),
+        )
+    })
+}
+
+/// The action words of a sentence: the built-in list and the vocabulary's verbs.
+fn action_of(word: &str) -> Option<Vec<String>> {
+    if VOCABULARY.contains(&word) {
+        return None;
+    }
+    let mut acts: Vec<String> = ACTION_WORDS
+        .iter()
+        .filter(|(w, _)| *w == word)
+        .flat_map(|(_, a)| a.iter().map(|s| (*s).to_owned()))
+        .collect();
+    if let Some((_, a)) = table_words().1.iter().find(|(w, _)| w == word) {
+        acts.extend(a.iter().cloned());
+    }
+    (!acts.is_empty()).then_some(acts)
 }
 
 fn words(s: &str) -> impl Iterator<Item = &str> {
@@ -421,24 +290,22 @@ pub fn check(s: &Sentence, ev: &Evidence, facts: &[Fact]) -> Result<(), String> 
     for e in &events {
         sup.event(e);
     }
-    // Aggregates over the cited evidence.
+    // Aggregates over all the cited rows, over each cited set, and over the citations.
+    sup.numbers.extend(aggregates(&events));
     let cited_facts: Vec<&Fact> = s.citations.iter().filter_map(|id| fact(id)).collect();
-    let mut actors: HashSet<&str> = events.iter().filter_map(|e| e.actor()).collect();
-    actors.extend(cited_facts.iter().filter_map(|f| f.actor.as_deref()));
-    let devices: HashSet<&str> = events.iter().filter_map(|e| e.device()).collect();
-    sup.numbers.extend([
-        events.len() as u64,
-        s.citations.len() as u64,
-        actors.len() as u64,
-        devices.len() as u64,
-        events.iter().filter(|e| e.is_high_risk()).count() as u64,
-        events.iter().filter(|e| e.failed()).count() as u64,
-        cited_facts.iter().map(|f| f.count as u64).sum(),
-        cited_facts.iter().map(|f| f.failures as u64).sum(),
-    ]);
+    let mut per_level: std::collections::HashMap<&str, u64> = Default::default();
+    let mut sum = 0u64;
+    for f in &cited_facts {
+        let rows = f.rows(ev);
+        sup.numbers.extend(aggregates(&rows));
+        *per_level.entry(max_level(&rows)).or_default() += 1;
+        sum += rows.len() as u64;
+    }
+    sup.numbers.extend(per_level.values().copied());
+    sup.numbers.extend([s.citations.len() as u64, sum]);
 
     // Stated values (longest first) are replaced by a neutral placeholder.
-    let mut text = strip_markers(&s.text).0;
+    let mut text = join_thousands(&strip_markers(&s.text).0);
     let mut values = sup.values.clone();
     values.sort_by_key(|v| std::cmp::Reverse(v.len()));
     for v in &values {
@@ -447,8 +314,8 @@ pub fn check(s: &Sentence, ev: &Evidence, facts: &[Fact]) -> Result<(), String> 
     let lower = text.to_lowercase();
     let toks: Vec<&str> = words(&lower).collect();
     for t in &toks {
-        if let Some((_, acts)) = ACTION_WORDS.iter().find(|(w, _)| w == t)
-            && !acts.iter().any(|a| sup.actions.contains(*a))
+        if let Some(acts) = action_of(t)
+            && !acts.iter().any(|a| sup.actions.contains(a))
         {
             return Err(format!(
                 "states the action \"{t}\", which no cited event has"
@@ -486,14 +353,32 @@ pub fn check(s: &Sentence, ev: &Evidence, facts: &[Fact]) -> Result<(), String> 
         let has_digit = t.chars().any(|c| c.is_ascii_digit());
         let identifier = t.contains('@') || has_digit || t.contains('_');
         let capital = t.chars().next().is_some_and(char::is_uppercase);
-        let known = VOCABULARY.contains(&l.as_str())
-            || ACTION_WORDS.iter().any(|(w, _)| *w == l)
-            || sup.words.contains(&l);
+        let singular = l
+            .strip_suffix("ies")
+            .map(|x| format!("{x}y"))
+            .or_else(|| l.strip_suffix('s').map(str::to_owned));
+        let known_word = |w: &str| {
+            VOCABULARY.contains(&w)
+                || ACTION_WORDS.iter().any(|(x, _)| *x == w)
+                || table_words().0.contains(w)
+                || sup.words.contains(w)
+        };
+        let known = known_word(&l) || singular.as_deref().is_some_and(known_word);
         if (identifier || capital) && !known {
             return Err(format!("names \"{t}\", which the cited evidence does not"));
         }
     }
     Ok(())
+}
+
+/// The highest risk level of `rows`, as written.
+pub fn max_level(rows: &[&EvidenceEvent]) -> &'static str {
+    let r = rows
+        .iter()
+        .map(|e| super::facts::level_rank(&e.risk_level))
+        .max()
+        .unwrap_or(0);
+    ["none", "low", "medium", "high", "critical"][usize::from(r.min(4))]
 }
 
 fn is_date(t: &str) -> bool {

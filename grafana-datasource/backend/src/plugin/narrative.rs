@@ -76,7 +76,7 @@ pub async fn narrative(
     let md = render::markdown(&n);
     let mut frame = Frame::new("narrative");
     frame.add_field(vec![md].into_field("markdown"));
-    frame.add_field(vec![n.cited_event_uids.join(", ")].into_field("citations"));
+    frame.add_field(vec![n.citations.len() as i64].into_field("citations"));
     frame.add_field(vec![n.narrator.narrator.to_owned()].into_field("narrator"));
     frame.add_field(vec![n.dropped.len() as i64].into_field("dropped"));
     frame.add_field(vec![n.evidence_hash.clone()].into_field("evidence_hash"));
@@ -108,5 +108,76 @@ pub async fn narrative(
             ),
         );
     }
-    Ok(vec![frame])
+    Ok(vec![frame, citations_frame(&n)])
+}
+
+/// The citations of `n` as rows: number, id, kind, label, event count, and a link to the dashboard
+/// that shows the cited events (the actor's, the device's or the incident's, over the set's time
+/// range; else the overview). The full event uid lists stay in `mdm-audit narrate --format json`
+/// and the evidence pack: a month's sets hold tens of thousands of uids.
+pub fn citations_frame(n: &crate::narrative::Narrative) -> Frame {
+    let mut number = Vec::new();
+    let mut id = Vec::new();
+    let mut kind = Vec::new();
+    let mut label = Vec::new();
+    let mut count = Vec::new();
+    let mut link = Vec::new();
+    for c in &n.citations {
+        number.push(c.number as i64);
+        id.push(c.id.clone());
+        kind.push(c.kind.to_owned());
+        label.push(c.label.clone());
+        count.push(c.count as i64);
+        link.push(citation_link(n, c));
+    }
+    let mut f = Frame::new("citations");
+    f.add_field(number.into_field("number"));
+    f.add_field(id.into_field("id"));
+    f.add_field(kind.into_field("kind"));
+    f.add_field(label.into_field("label"));
+    f.add_field(count.into_field("events"));
+    f.add_field(link.into_field("link"));
+    f
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The dashboard link of one citation.
+pub fn citation_link(n: &crate::narrative::Narrative, c: &crate::narrative::Citation) -> String {
+    let fact = n.facts.iter().find(|f| f.id == c.id);
+    let (from, to) = fact.map_or((n.scope.range.from, n.scope.range.to), |f| {
+        (f.first, f.last + chrono::Duration::minutes(1))
+    });
+    let range = format!(
+        "from={}&to={}",
+        from.timestamp_millis(),
+        to.timestamp_millis()
+    );
+    match fact {
+        Some(f) if f.episode_id.is_some() => format!(
+            "/d/mdm-audit-incident?var-episode={}&{range}",
+            enc(f.episode_id.as_deref().unwrap_or_default())
+        ),
+        Some(f) if f.actors.len() == 1 && f.kind != crate::narrative::FactKind::Routine => format!(
+            "/d/mdm-audit-admin?var-actor={}&{range}",
+            enc(f
+                .actors
+                .iter()
+                .next()
+                .map(String::as_str)
+                .unwrap_or_default())
+        ),
+        Some(f) if f.devices.len() == 1 => format!(
+            "/d/mdm-audit-device?var-device={}&{range}",
+            enc(f
+                .devices
+                .iter()
+                .next()
+                .map(String::as_str)
+                .unwrap_or_default())
+        ),
+        _ => format!("/d/mdm-audit-overview?{range}"),
+    }
 }

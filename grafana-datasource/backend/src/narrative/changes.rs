@@ -1,0 +1,75 @@
+//! The Changes section's sentence of one configuration object: who created, changed, assigned or
+//! deleted it, when, and which settings changed ("set to" for a new setting, old -> new for a
+//! change, secrets shown only as redacted).
+
+use std::collections::BTreeMap;
+
+use super::evidence::{Evidence, EvidenceEvent};
+use super::facts::Fact;
+use super::template::{num, what, when, who};
+use super::{Origin, Sentence};
+
+/// Settings stated per object at most.
+pub const MAX_SETTINGS: usize = 4;
+
+/// One setting change in words.
+fn setting(c: &super::evidence::Change) -> String {
+    if c.redacted {
+        return format!("{} (a secret, redacted)", c.path);
+    }
+    match (&c.old, &c.new) {
+        (None, Some(n)) => format!("{} set to \"{n}\"", c.path),
+        (Some(o), Some(n)) => format!("{} from \"{o}\" to \"{n}\"", c.path),
+        (Some(o), None) => format!("{} emptied (was \"{o}\")", c.path),
+        (None, None) => format!("{} emptied", c.path),
+    }
+}
+
+/// The sentence of one changed object (`f`: its administrators' change events).
+pub fn object_sentence(ev: &Evidence, f: &Fact) -> Sentence {
+    let rows = f.rows(ev);
+    let mut by_action: BTreeMap<&str, Vec<&EvidenceEvent>> = BTreeMap::new();
+    let mut order: Vec<&str> = Vec::new();
+    for e in &rows {
+        if !order.contains(&e.action.as_str()) {
+            order.push(e.action.as_str());
+        }
+        by_action.entry(e.action.as_str()).or_default().push(e);
+    }
+    let clauses: Vec<String> = order.iter().map(|a| what(&by_action[a])).collect();
+    let mut settings: Vec<String> = Vec::new();
+    for e in &rows {
+        for c in &e.changes {
+            let s = setting(c);
+            if settings.len() < MAX_SETTINGS && !settings.contains(&s) {
+                settings.push(s);
+            }
+        }
+    }
+    let mut text = format!(
+        "{} {} {}",
+        upper(&who(&rows)),
+        clauses.join(", then "),
+        when(&rows)
+    );
+    if f.count > 1 {
+        text += &format!(" ({} events)", num(f.count));
+    }
+    if !settings.is_empty() {
+        text += &format!(": {}", settings.join("; "));
+    }
+    text.push('.');
+    Sentence {
+        text,
+        citations: vec![f.id.clone()],
+        origin: Origin::Template,
+    }
+}
+
+fn upper(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
