@@ -67,6 +67,11 @@ pub fn object_sentence(ev: &Evidence, f: &Fact) -> Sentence {
 }
 
 fn upper(s: &str) -> String {
+    // Account names keep their case ("alice@corp.example", "CORP\\jdoe").
+    let first = s.split_whitespace().next().unwrap_or_default();
+    if first.contains(['@', '\\', '.']) || first.chars().any(|c| c.is_ascii_digit()) {
+        return s.to_owned();
+    }
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),

@@ -198,25 +198,43 @@ pub fn plan(ev: &Evidence) -> Plan {
     // and the device's own report of it are one finding).
     let mut groups: BTreeMap<(String, String, String, String), Vec<&EvidenceEvent>> =
         BTreeMap::new();
-    for e in ev.events.iter().filter(|e| e.is_high_risk()) {
-        if in_finding.contains(&idx(e)) {
-            continue;
-        }
-        // A command to one device and the device's own report of it are one finding.
-        let on_device = e.target_type.as_deref() == Some("device") && e.device().is_some();
-        let (who, when) = if on_device {
-            (format!("device {}", e.device().unwrap_or("-")), day(e))
-        } else {
-            (
-                e.actor().or(e.device()).unwrap_or("-").to_lowercase(),
-                e.episode_id.clone().unwrap_or_else(|| day(e)),
-            )
-        };
+    let high: Vec<&EvidenceEvent> = ev
+        .events
+        .iter()
+        .filter(|e| e.is_high_risk() && !in_finding.contains(&idx(e)))
+        .collect();
+    for e in high.iter().filter(|e| e.administrative()) {
+        let who = e.actor().unwrap_or("-").to_lowercase();
+        let when = e.episode_id.clone().unwrap_or_else(|| day(e));
         let tt = e.target_type.clone().unwrap_or_default();
         groups
             .entry((who, when, e.action.clone(), tt))
             .or_default()
             .push(e);
+    }
+    // A device's own report of a command joins the administrator's finding of that command on
+    // that device the same day; otherwise it is a finding of the device.
+    for e in high.iter().filter(|e| !e.administrative()) {
+        let joined = groups.values_mut().find(|rows| {
+            rows.iter().any(|r| {
+                r.action == e.action
+                    && r.device().is_some()
+                    && r.device() == e.device()
+                    && day(r) == day(e)
+            })
+        });
+        match joined {
+            Some(rows) => rows.push(e),
+            None => groups
+                .entry((
+                    format!("device {}", e.device().unwrap_or("-")),
+                    day(e),
+                    e.action.clone(),
+                    e.target_type.clone().unwrap_or_default(),
+                ))
+                .or_default()
+                .push(e),
+        }
     }
     for ((_, _, action, _), mut rows) in groups {
         in_finding.extend(rows.iter().map(|e| idx(e)));

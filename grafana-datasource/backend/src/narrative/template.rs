@@ -165,7 +165,9 @@ pub fn when(rows: &[&EvidenceEvent]) -> String {
             )
         })
         .unwrap_or_default();
-    if first.time == last.time {
+    if first.time.format("%Y-%m-%d %H:%M").to_string()
+        == last.time.format("%Y-%m-%d %H:%M").to_string()
+    {
         format!(
             "on {} at {} UTC{local}",
             first.time.format("%Y-%m-%d"),
@@ -274,6 +276,11 @@ fn why(f: &Fact, rows: &[&EvidenceEvent]) -> String {
 }
 
 fn upper_first(s: &str) -> String {
+    // Account names keep their case ("alice@corp.example", "CORP\\jdoe").
+    let first = s.split_whitespace().next().unwrap_or_default();
+    if first.contains(['@', '\\', '.']) || first.chars().any(|c| c.is_ascii_digit()) {
+        return s.to_owned();
+    }
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -331,7 +338,9 @@ pub fn narrate(ev: &Evidence, plan: &Plan) -> Vec<Section> {
         }
         if let Some(a) = f.authority.map(fact) {
             let g = a.rows(ev);
-            text += &format!(", after {} {}", who(&g), act(&g));
+            let same = g.first().and_then(|e| e.actor()) == rows.first().and_then(|e| e.actor());
+            let by = if same { "they".to_owned() } else { who(&g) };
+            text += &format!(", after {by} {}", act(&g));
             cites.push(a);
         }
         text += &format!("; {}; {}.", outcome(fa), why(fa, &rows));
@@ -388,8 +397,9 @@ pub fn narrate(ev: &Evidence, plan: &Plan) -> Vec<Section> {
         cites.extend(fs.iter().map(|i| fact(*i)));
         controls.push(sentence(
             format!(
-                "{c}{title}: {} events, {} of them high or critical risk.",
+                "{c}{title}: {} event{}, {} of them high or critical risk.",
                 num(f.count),
+                plural(f.count),
                 num(f.high)
             ),
             cites,

@@ -150,7 +150,7 @@ async fn template_period_summary_is_verified_and_cites_every_high_risk_event() {
     );
     let text = all_text(&n);
     assert!(
-        text.contains("mallory@corp.example wiped 12 devices in 12 events"),
+        text.contains("mallory@corp.example wiped 12 devices (MBP-0100, MBP-0101"),
         "the bulk wipe: {text}"
     );
     for e in ev.events.iter().filter(|e| e.is_high_risk()) {
@@ -160,7 +160,27 @@ async fn template_period_summary_is_verified_and_cites_every_high_risk_event() {
             e.event_uid
         );
     }
-    assert!(n.sections.iter().any(|s| s.title == "Control SOC2-CC6.1"));
+    let titles: Vec<&str> = n.sections.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Summary",
+            "Findings",
+            "Changes",
+            "By control",
+            "Routine activity",
+            "Coverage and integrity"
+        ]
+    );
+    assert!(text.contains("SOC2-CC6.1 (logical access security): 12 events, 12 of them high"));
+    // Findings come before routine, and the routine reads are one sentence, not thirty.
+    assert!(
+        text.find("wiped 12").unwrap_or(usize::MAX) < text.find("device detail views").unwrap_or(0)
+    );
+    assert!(
+        text.contains("30 device detail views by 1 actor on 5 devices."),
+        "{text}"
+    );
 }
 
 #[test]
@@ -571,7 +591,7 @@ async fn an_llm_obeying_injected_instructions_is_neutralized() {
         assert!(!s.text.starts_with("All devices"));
     }
     // The helpdesk's profile update is still stated for what it was: an update.
-    assert!(all_text(&n).contains("helpdesk@corp.example updated configuration profile"));
+    assert!(all_text(&n).contains("helpdesk@corp.example changed the configuration profile"));
 }
 
 #[tokio::test]
