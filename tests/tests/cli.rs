@@ -290,6 +290,22 @@ fn demo_generates_stores_and_verifies() {
         "bulk episode reasons"
     );
     assert!(report.contains("Narrative: period summary"));
+    // The story opens the report, with the risk chart; the evidence tables follow.
+    let story = report.find("Narrative: period summary").expect("story");
+    assert!(story < report.find("<h2>Integrity</h2>").expect("integrity"));
+    assert!(report.contains("<svg") && report.contains("Risky events per day"));
+    assert!(report.contains("<h3>Findings</h3>"));
+    // Admin sessions are people's, apps' and API clients' work, never a device's check-ins.
+    let sessions: u64 = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("admin_session "))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no admin_session line in {stdout}"));
+    assert!(
+        sessions * 4 < stored,
+        "{sessions} admin sessions for {stored} events"
+    );
     assert!(!report.contains("<script"), "no markup from the logs");
     assert!(
         demo.join("store")

@@ -508,8 +508,12 @@ async fn talk(endpoint: &str, fx: &Store) {
         assert!(level == "high" || level == "critical", "{tags}");
     }
 
-    // Narrative: one frame with the Markdown (numbered citations) and the cited event_uids.
+    // Narrative: the story (Markdown, findings first) and a citations frame whose rows link to the
+    // dashboards showing the cited events; small enough for any gRPC client.
     assert_eq!(r("R").error, "", "narrative");
+    assert_eq!(r("R").frames.len(), 2, "story and citations");
+    let answer: usize = r("R").frames.iter().map(Vec::len).sum();
+    assert!(answer < 1024 * 1024, "narrative answer {answer} bytes");
     let n = decode(&r("R").frames[0]);
     assert_eq!(n.batch.num_rows(), 1);
     let md = strings(&n.batch, "markdown")[0].clone().unwrap_or_default();
@@ -517,7 +521,20 @@ async fn talk(endpoint: &str, fx: &Store) {
         md.contains("## Period audit summary") && md.contains("[1]"),
         "{md}"
     );
-    assert!(n.batch.column_by_name("citations").is_some());
+    let summary = md.find("### Summary").expect("summary");
+    let routine = md.find("### Routine activity").expect("routine");
+    assert!(summary < routine, "{md}");
+    let c = decode(&r("R").frames[1]);
+    assert!(c.batch.num_rows() > 1);
+    for link in strings(&c.batch, "link") {
+        let link = link.expect("link");
+        assert!(
+            link.starts_with("/d/mdm-audit-") && link.contains("from="),
+            "{link}"
+        );
+    }
+    let counts = c.batch.column_by_name("events").expect("events column");
+    assert_eq!(counts.null_count(), 0);
     // Bad query: names the problem.
     assert!(
         r("X").error.contains("query X") && r("X").error.contains("severe"),

@@ -159,10 +159,12 @@ fn join_thousands(text: &str) -> String {
     out
 }
 
+/// The vocabulary table's words, and its verbs with the actions they stand for.
+type TableWords = (HashSet<String>, Vec<(String, Vec<String>)>);
+
 /// Words the vocabulary table uses, and its verbs with the actions they stand for.
-fn table_words() -> &'static (HashSet<String>, Vec<(String, Vec<String>)>) {
-    static W: std::sync::OnceLock<(HashSet<String>, Vec<(String, Vec<String>)>)> =
-        std::sync::OnceLock::new();
+fn table_words() -> &'static TableWords {
+    static W: std::sync::OnceLock<TableWords> = std::sync::OnceLock::new();
     W.get_or_init(|| {
         let v = super::vocab::vocabulary();
         (
