@@ -109,6 +109,63 @@ async fn period_summary_names_the_planted_wipe_and_cites_every_high_risk_event()
         .flat_map(|s| s["sentences"].as_array().cloned().unwrap_or_default())
         .map(|s| s["text"].as_str().unwrap_or_default().to_owned())
         .collect();
+    // Findings first: every planted incident is in Findings, and every finding rests on a planted
+    // record (no routine activity there); the whole story stays short.
+    let sections = n["sections"].as_array().expect("sections");
+    assert_eq!(sections[0]["title"], "Summary");
+    assert_eq!(sections[1]["title"], "Findings");
+    assert!(sentences.len() <= 60, "{} sentences", sentences.len());
+    let uids_of = |id: &serde_json::Value| -> BTreeSet<String> {
+        n["citations"]
+            .as_array()
+            .expect("citations")
+            .iter()
+            .find(|c| &c["id"] == id)
+            .map(|c| {
+                c["event_uids"]
+                    .as_array()
+                    .expect("uids")
+                    .iter()
+                    .filter_map(|u| u.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let planted: Vec<(String, BTreeSet<String>)> = truth
+        .scenarios
+        .iter()
+        .map(|s| {
+            let uids = s
+                .records
+                .iter()
+                .flat_map(|r| {
+                    [r.vendor_id.clone(), Some(r.sha256[..32].to_owned())]
+                        .into_iter()
+                        .flatten()
+                })
+                .collect();
+            (s.kind.clone(), uids)
+        })
+        .collect();
+    let all_planted: BTreeSet<&String> = planted.iter().flat_map(|(_, u)| u).collect();
+    let mut in_findings: BTreeSet<String> = BTreeSet::new();
+    for s in sections[1]["sentences"].as_array().expect("findings") {
+        let first = uids_of(&s["citations"][0]);
+        assert!(
+            first.iter().any(|u| all_planted.contains(u)),
+            "a finding of routine activity: {}",
+            s["text"]
+        );
+        for c in s["citations"].as_array().expect("cites") {
+            in_findings.extend(uids_of(c));
+        }
+    }
+    for (kind, uids) in &planted {
+        assert!(
+            uids.iter().any(|u| in_findings.contains(u)),
+            "planted {kind} is not in Findings: {sentences:#?}"
+        );
+    }
     let actor = &wipe.actors[0];
     assert!(
         sentences
