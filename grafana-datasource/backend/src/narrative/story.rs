@@ -331,9 +331,31 @@ pub fn plan(ev: &Evidence) -> Plan {
             reports.entry(k).or_default().push(e);
         }
     }
+    // An id a change sets (a group, a role definition) is cited with the event that names it, so
+    // the sentence can give the name.
+    let mut namers: HashMap<&str, &EvidenceEvent> = HashMap::new();
+    for e in &ev.events {
+        if let (Some(id), Some(_)) = (e.target_id.as_deref(), e.target_name.as_deref())
+            && is_guid(id)
+        {
+            namers.entry(id).or_insert(e);
+        }
+    }
     let mut objs: Vec<(String, Fact)> = objects
         .into_iter()
-        .map(|(k, rows)| {
+        .map(|(k, mut rows)| {
+            let named: Vec<&EvidenceEvent> = rows
+                .iter()
+                .flat_map(|e| e.changes.iter())
+                .filter_map(|c| {
+                    c.new
+                        .as_deref()
+                        .and_then(|v| namers.get(v.trim_matches(['[', ']', '"'])))
+                })
+                .copied()
+                .filter(|n| !rows.iter().any(|r| r.id == n.id))
+                .collect();
+            rows.extend(named);
             let label = format!("changes of {}", target_of(rows[0]).unwrap_or("-"));
             (k, Fact::of(FactKind::Change, label, &rows))
         })
@@ -457,6 +479,17 @@ pub fn plan(ev: &Evidence) -> Plan {
         f.id = format!("F{}", i + 1);
     }
     p
+}
+
+/// A GUID-like id (`8-4-4-4-12` hex): the ids changes refer to by value (groups, role
+/// definitions), never a small number that could be anything.
+pub fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().map(|p| p.len()).eq([8, 4, 4, 4, 12])
+        && parts
+            .iter()
+            .all(|p| p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 /// The distinct values of `f` over `rows`.
