@@ -467,7 +467,7 @@ fn summary(ev: &Evidence, plan: &Plan, scope: &Fact) -> Section {
     let admins = distinct(&rows, |e| e.administrative().then(|| e.actor()).flatten());
     let mut s = vec![sentence(
         format!(
-            "From {} to {}, the trail holds {} events from {} vendor{} ({}) over {} feed{}, on {} devices, by {} administrators.",
+            "From {} to {}, the trail holds {} events from {} vendor{} ({}) over {} feed{}, on {} device{}, by {} administrator{}.",
             scope.first.format("%Y-%m-%d"),
             scope.last.format("%Y-%m-%d"),
             num(scope.count),
@@ -477,7 +477,9 @@ fn summary(ev: &Evidence, plan: &Plan, scope: &Fact) -> Section {
             feeds.len(),
             plural(feeds.len()),
             num(scope.devices.len()),
-            num(admins.len())
+            plural(scope.devices.len()),
+            num(admins.len()),
+            plural(admins.len())
         ),
         vec![scope],
     )];
