@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::evidence::{Evidence, EvidenceEvent};
 use super::facts::Fact;
-use super::template::{num, what, when, who};
+use super::template::{num, upper_first, what, when, who};
 use super::{Origin, Sentence};
 
 /// Settings stated per object at most.
@@ -67,7 +67,7 @@ pub fn object_sentence(ev: &Evidence, f: &Fact) -> Sentence {
     }
     let mut text = format!(
         "{} {} {}",
-        upper(&who(&rows)),
+        upper_first(&who(&rows)),
         clauses.join(", then "),
         when(&rows)
     );
@@ -82,18 +82,5 @@ pub fn object_sentence(ev: &Evidence, f: &Fact) -> Sentence {
         text,
         citations: vec![f.id.clone()],
         origin: Origin::Template,
-    }
-}
-
-fn upper(s: &str) -> String {
-    // Account names keep their case ("alice@corp.example", "CORP\\jdoe").
-    let first = s.split_whitespace().next().unwrap_or_default();
-    if first.contains(['@', '\\', '.']) || first.chars().any(|c| c.is_ascii_digit()) {
-        return s.to_owned();
-    }
-    let mut c = s.chars();
-    match c.next() {
-        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
     }
 }

@@ -275,7 +275,8 @@ fn why(f: &Fact, rows: &[&EvidenceEvent]) -> String {
     s
 }
 
-fn upper_first(s: &str) -> String {
+/// `s` with its first letter in upper case, unless it starts with an account name.
+pub fn upper_first(s: &str) -> String {
     // Account names keep their case ("alice@corp.example", "CORP\\jdoe").
     let first = s.split_whitespace().next().unwrap_or_default();
     if first.contains(['@', '\\', '.']) || first.chars().any(|c| c.is_ascii_digit()) {
