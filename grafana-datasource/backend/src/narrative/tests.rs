@@ -437,6 +437,48 @@ fn secrets_and_raw_never_reach_the_prompt() {
     assert!(user.contains("\"redacted\":true"));
 }
 
+#[test]
+fn the_prompt_carries_the_story_outline_not_every_event() {
+    // A month-like evidence: 2,000 routine check-ins around one bulk wipe.
+    let mut ev = evidence();
+    for i in 0..2000 {
+        let mut e = event(
+            700 + i,
+            "x",
+            "check_in",
+            Some(&format!("MBP-{:04}", i % 150)),
+            "none",
+        );
+        e.actor_upn = None;
+        e.actor_kind = Some("device".into());
+        e.target_type = Some("device".into());
+        e.category = "inventory".into();
+        ev.events.push(e);
+    }
+    let ev = Evidence::from_events(ev.scope.clone(), ev.events, vec![]);
+    let plan = story::plan(&ev);
+    let draft = template::narrate(&ev, &plan);
+    let (_, user) = llm::prompt(&ev, &plan.facts, &draft);
+    let body: serde_json::Value =
+        serde_json::from_str(user.split_once('\n').expect("header").1).expect("json");
+    let outline: Vec<&str> = body["outline"]
+        .as_array()
+        .expect("outline")
+        .iter()
+        .filter_map(|s| s["section"].as_str())
+        .collect();
+    assert_eq!(&outline[..2], ["Summary", "Findings"]);
+    // Evidence sets, not events: a few dozen sets stand for 2,044 events.
+    assert!(plan.facts.len() < 30, "{} sets", plan.facts.len());
+    let events = body["events"].as_array().expect("events").len();
+    assert!(events <= llm::MAX_PROMPT_EVENTS && events >= 12, "{events}");
+    assert!(user.len() < 40_000, "{} bytes", user.len());
+    assert!(
+        user.contains("check-ins from 150 devices"),
+        "routine aggregated"
+    );
+}
+
 #[tokio::test]
 async fn timeout_falls_back_to_the_template() {
     let (n, _, took) = llm_narrative(vec![fixed(Reply::Hang(Duration::from_secs(5)))]).await;
