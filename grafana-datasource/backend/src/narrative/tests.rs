@@ -471,7 +471,7 @@ fn the_prompt_carries_the_story_outline_not_every_event() {
     // Evidence sets, not events: a few dozen sets stand for 2,044 events.
     assert!(plan.facts.len() < 30, "{} sets", plan.facts.len());
     let events = body["events"].as_array().expect("events").len();
-    assert!(events <= llm::MAX_PROMPT_EVENTS && events >= 12, "{events}");
+    assert!((12..=llm::MAX_PROMPT_EVENTS).contains(&events), "{events}");
     assert!(user.len() < 40_000, "{} bytes", user.len());
     assert!(
         user.contains("check-ins from 150 devices"),
