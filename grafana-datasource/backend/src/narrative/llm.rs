@@ -1,9 +1,14 @@
 //! The LLM narrator: an OpenAI-compatible chat-completions client on reqwest (OpenAI, Azure OpenAI,
 //! vLLM, Ollama, llama.cpp server), a versioned prompt where evidence is data, never instructions,
-//! retries with backoff on 429 and 5xx honoring Retry-After, and a lenient parser of the answer
-//! (JSON sentences with citations). Secrets never reach the prompt: it is built only from the
-//! structured evidence columns (never `raw`), and redacted change values are absent.
+//! a negotiated answer format (JSON schema, JSON object with a schema, or none: whichever the
+//! server accepts, remembered per endpoint), retries with backoff on busy answers (429, 502, 503,
+//! 504) honoring Retry-After, and a lenient parser of the answer (JSON sentences with citations,
+//! the complete ones of an answer cut off by `max_tokens`). Secrets never reach the prompt: it is
+//! built only from the structured evidence columns (never `raw`), and redacted change values are
+//! absent.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -50,7 +55,7 @@ pub struct LlmConfig {
     pub max_tokens: u32,
     /// `temperature`.
     pub temperature: f32,
-    /// Retries after a 429 or 5xx.
+    /// Retries after a busy answer (429, 502, 503, 504) or a refused connection.
     pub max_retries: u32,
     /// First backoff (doubled per retry) when the server sends no Retry-After.
     pub backoff: Duration,
@@ -135,6 +140,8 @@ pub struct LlmAnswer {
     pub completion_tokens: Option<u64>,
     /// Requests made.
     pub attempts: u32,
+    /// The response format the endpoint accepted.
+    pub format: ResponseFormat,
 }
 
 /// The prompt's two messages (system, user) for the evidence.
@@ -236,46 +243,141 @@ pub fn prompt_hash(system: &str, user: &str) -> String {
     hex::encode(h.finalize())
 }
 
-fn response_schema() -> Value {
+/// The JSON schema of the answer: `{"sentences": [{"text": ..., "citations": [...]}]}`.
+fn narrative_schema() -> Value {
     json!({
-        "type": "json_schema",
-        "json_schema": {
-            "name": "narrative",
-            "strict": true,
-            "schema": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["sentences"],
-                "properties": {"sentences": {"type": "array", "items": {
-                    "type": "object", "additionalProperties": false,
-                    "required": ["text", "citations"],
-                    "properties": {
-                        "text": {"type": "string"},
-                        "citations": {"type": "array", "items": {"type": "string"}}
-                    }
-                }}}
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["sentences"],
+        "properties": {"sentences": {"type": "array", "items": {
+            "type": "object", "additionalProperties": false,
+            "required": ["text", "citations"],
+            "properties": {
+                "text": {"type": "string"},
+                "citations": {"type": "array", "items": {"type": "string"}}
             }
-        }
+        }}}
     })
 }
 
-/// Asks the LLM for the narrative sentences.
+/// How the answer's JSON is asked for. Servers differ: OpenAI, Azure, vLLM and Ollama take
+/// `json_schema`; llama-cpp-python's server (0.3) answers HTTP 500 to it but constrains output with
+/// `{"type": "json_object", "schema": ...}`; some take neither. [`complete`] tries them in this
+/// order and remembers, per base URL and model, the first one the server accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResponseFormat {
+    /// OpenAI's structured output: `{"type": "json_schema", "json_schema": {...}}`.
+    JsonSchema,
+    /// `{"type": "json_object", "schema": {...}}` (llama-cpp-python, JSON mode elsewhere).
+    JsonObject,
+    /// No `response_format`: the prompt asks for JSON and the parser is lenient.
+    Plain,
+}
+
+impl ResponseFormat {
+    /// The `response_format` value of the request (none for [`ResponseFormat::Plain`]).
+    pub fn value(self) -> Option<Value> {
+        match self {
+            Self::JsonSchema => Some(json!({
+                "type": "json_schema",
+                "json_schema": {"name": "narrative", "strict": true, "schema": narrative_schema()}
+            })),
+            Self::JsonObject => Some(json!({"type": "json_object", "schema": narrative_schema()})),
+            Self::Plain => None,
+        }
+    }
+
+    /// The next format to try after this one was rejected.
+    fn fallback(self) -> Option<Self> {
+        match self {
+            Self::JsonSchema => Some(Self::JsonObject),
+            Self::JsonObject => Some(Self::Plain),
+            Self::Plain => None,
+        }
+    }
+
+    /// Its name in logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::JsonSchema => "json_schema",
+            Self::JsonObject => "json_object",
+            Self::Plain => "none",
+        }
+    }
+}
+
+/// The format each endpoint (base URL and model) accepted, for the life of the process.
+static ACCEPTED_FORMATS: LazyLock<Mutex<HashMap<(String, String), ResponseFormat>>> =
+    LazyLock::new(Default::default);
+
+/// The format `cfg`'s endpoint accepted earlier in this process, if any.
+pub fn accepted_format(cfg: &LlmConfig) -> Option<ResponseFormat> {
+    ACCEPTED_FORMATS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&(cfg.base_url.clone(), cfg.model.clone()))
+        .copied()
+}
+
+fn remember_format(cfg: &LlmConfig, f: ResponseFormat) {
+    ACCEPTED_FORMATS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert((cfg.base_url.clone(), cfg.model.clone()), f);
+}
+
+/// Whether an HTTP error answer to a request with `format` rejects the format (so the next format
+/// is tried at once, without backoff) rather than the request or the server's state.
+/// `negotiating`: the endpoint has not accepted this format before in this process, so any 400,
+/// 422 or 500 counts (llama-cpp-python's 500 says nothing about the format); a format accepted
+/// before is abandoned only when the answer names it.
+fn rejects_format(status: u16, body: &str, format: ResponseFormat, negotiating: bool) -> bool {
+    if format == ResponseFormat::Plain {
+        return false;
+    }
+    let b = body.to_ascii_lowercase();
+    let names_format = ["response_format", "json_schema", "json_object", "schema"]
+        .iter()
+        .any(|k| b.contains(k));
+    match status {
+        400 | 422 | 500 => negotiating || names_format,
+        // Authentication, a wrong URL or model, rate limits and timeouts are not about the format.
+        401 | 403 | 404 | 408 | 429 => false,
+        400..=499 => negotiating || names_format,
+        _ => false,
+    }
+}
+
+/// Answers that mean "busy, ask again later": retried with backoff, honoring Retry-After.
+fn is_busy(status: u16) -> bool {
+    matches!(status, 429 | 502 | 503 | 504)
+}
+
+/// Asks the LLM for the narrative sentences. The answer format is negotiated (see
+/// [`ResponseFormat`]): a rejected format is followed at once by the next one, busy answers
+/// (429, 502, 503, 504) and refused connections are retried with backoff up to `max_retries` times.
 pub async fn complete(cfg: &LlmConfig, system: &str, user: &str) -> Result<LlmAnswer, LlmError> {
     let client = reqwest::Client::builder()
         .timeout(cfg.timeout)
         .build()
         .map_err(|e| LlmError::Transport(e.to_string()))?;
-    let body = json!({
-        "model": cfg.model,
-        "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
-        "max_tokens": cfg.max_tokens,
-        "temperature": cfg.temperature,
-        "response_format": response_schema(),
-    });
+    let known = accepted_format(cfg);
+    let mut format = known.unwrap_or(ResponseFormat::JsonSchema);
+    let mut negotiating = known.is_none();
     let url = cfg.url();
     let mut attempts = 0;
+    let mut retries = 0;
     loop {
         attempts += 1;
+        let mut body = json!({
+            "model": cfg.model,
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            "max_tokens": cfg.max_tokens,
+            "temperature": cfg.temperature,
+        });
+        if let Some(rf) = format.value() {
+            body["response_format"] = rf;
+        }
         let mut req = client.post(&url).json(&body);
         if let Some(k) = &cfg.api_key {
             req = req.bearer_auth(k).header("api-key", k);
@@ -285,30 +387,32 @@ pub async fn complete(cfg: &LlmConfig, system: &str, user: &str) -> Result<LlmAn
             Ok(r) => r,
             Err(e) if e.is_timeout() => return Err(LlmError::Timeout(cfg.timeout)),
             Err(e) => {
-                if attempts <= cfg.max_retries && e.is_connect() {
-                    tokio::time::sleep(cfg.backoff * 2u32.pow(attempts - 1)).await;
+                if retries < cfg.max_retries && e.is_connect() {
+                    retries += 1;
+                    tokio::time::sleep(cfg.backoff * 2u32.pow(retries - 1)).await;
                     continue;
                 }
                 return Err(LlmError::Transport(e.to_string()));
             }
         };
         let status = resp.status().as_u16();
-        if status == 429 || (500..600).contains(&status) {
+        if is_busy(status) {
             let wait = resp
                 .headers()
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .map(|s| Duration::from_secs_f64(s.max(0.0)))
-                .unwrap_or(cfg.backoff * 2u32.pow(attempts - 1))
+                .unwrap_or(cfg.backoff * 2u32.pow(retries))
                 .min(cfg.max_wait);
             let text = resp.text().await.unwrap_or_default();
-            if attempts <= cfg.max_retries {
+            if retries < cfg.max_retries {
+                retries += 1;
                 tracing::warn!(
                     status,
                     wait_ms = wait.as_millis() as u64,
                     attempts,
-                    "LLM endpoint busy or failing; retrying"
+                    "LLM endpoint busy; retrying"
                 );
                 tokio::time::sleep(wait).await;
                 continue;
@@ -324,12 +428,32 @@ pub async fn complete(cfg: &LlmConfig, system: &str, user: &str) -> Result<LlmAn
             Err(e) => return Err(LlmError::Transport(e.to_string())),
         };
         if !(200..300).contains(&status) {
+            if rejects_format(status, &text, format, negotiating)
+                && let Some(next) = format.fallback()
+            {
+                tracing::info!(
+                    status,
+                    rejected = format.as_str(),
+                    next = next.as_str(),
+                    "the LLM endpoint rejected the response format; trying the next one"
+                );
+                format = next;
+                negotiating = true;
+                continue;
+            }
             return Err(LlmError::Status {
                 status,
                 body: text.chars().take(200).collect(),
             });
         }
-        tracing::debug!(ms = started.elapsed().as_millis() as u64, "LLM answered");
+        if known != Some(format) {
+            remember_format(cfg, format);
+        }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            format = format.as_str(),
+            "LLM answered"
+        );
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| LlmError::Unusable(format!("the response is not JSON: {e}")))?;
         let content = v["choices"][0]["message"]["content"]
@@ -341,6 +465,7 @@ pub async fn complete(cfg: &LlmConfig, system: &str, user: &str) -> Result<LlmAn
             prompt_tokens: v["usage"]["prompt_tokens"].as_u64(),
             completion_tokens: v["usage"]["completion_tokens"].as_u64(),
             attempts,
+            format,
         });
     }
 }
@@ -356,8 +481,18 @@ pub fn parse_sentences(content: &str) -> Result<Vec<Sentence>, LlmError> {
     if e < s {
         return Err(LlmError::Unusable("no JSON in the answer".into()));
     }
-    let v: Value = serde_json::from_str(&content[s..=e])
-        .map_err(|e| LlmError::Unusable(format!("the answer's JSON does not parse: {e}")))?;
+    let v: Value = match serde_json::from_str(&content[s..=e]) {
+        Ok(v) => v,
+        // An answer cut off by max_tokens: keep the sentences that are complete.
+        Err(err) => match complete_items(&content[s..]) {
+            Some(items) => Value::Array(items),
+            None => {
+                return Err(LlmError::Unusable(format!(
+                    "the answer's JSON does not parse: {err}"
+                )));
+            }
+        },
+    };
     let items = match &v {
         Value::Array(a) => a.clone(),
         Value::Object(o) => o
@@ -415,6 +550,35 @@ pub fn parse_sentences(content: &str) -> Result<Vec<Sentence>, LlmError> {
         return Err(LlmError::Unusable("no sentences".into()));
     }
     Ok(out)
+}
+
+/// The complete elements of the sentences array (or of a bare array) at the start of `json`, whose
+/// end is missing (the answer ran out of tokens); `None` when not even one element is complete.
+fn complete_items(json: &str) -> Option<Vec<Value>> {
+    let open = if json.starts_with('[') {
+        0
+    } else {
+        let key = json.find("\"sentences\"")?;
+        key + json[key..].find('[')?
+    };
+    let mut rest = &json[open + 1..];
+    let mut items = Vec::new();
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if rest.is_empty() || rest.starts_with(']') {
+            break;
+        }
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<Value>();
+        match values.next() {
+            Some(Ok(v)) => {
+                let used = values.byte_offset();
+                items.push(v);
+                rest = &rest[used..];
+            }
+            _ => break,
+        }
+    }
+    (!items.is_empty()).then_some(items)
 }
 
 /// Estimated tokens of a text (4 characters a token, the usual rule of thumb for English and JSON).

@@ -524,7 +524,157 @@ async fn persistent_500_falls_back_after_retries() {
             .unwrap_or_default()
             .contains("HTTP 500")
     );
-    assert_eq!(s.requests.lock().await.len(), 3, "one try and two retries");
+    // A 500 is no busy answer: it is not retried, but while the answer format is being negotiated
+    // it counts as a rejection of the format, so each of the three formats is asked once.
+    let reqs = s.requests.lock().await;
+    assert_eq!(reqs.len(), 3, "json_schema, json_object, no response_format");
+    assert!(!reqs[2].1.contains("response_format"));
+}
+
+/// The body's `response_format.type` (`none` without one).
+fn format_of(body: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(body).expect("request JSON");
+    v["response_format"]["type"]
+        .as_str()
+        .unwrap_or("none")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_server_refusing_json_schema_is_asked_with_json_object_and_that_is_remembered() {
+    // llama-cpp-python's server (0.3) answers HTTP 500 to `json_schema` and takes `json_object`
+    // with a schema.
+    let ev = evidence();
+    let answer = good_answer(&ev);
+    let handler: Handler = Arc::new(move |body: &str| match format_of(body).as_str() {
+        "json_schema" => Reply::Http(
+            500,
+            vec![],
+            // What llama-cpp-python 0.3.36 answers (abridged).
+            r#"{"error":{"message":"1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema'}","type":"internal_server_error","param":null,"code":null}}"#.into(),
+        ),
+        "json_object" => chat(&answer),
+        other => Reply::Http(400, vec![], format!("unexpected format {other}")),
+    });
+    let s = server(vec![handler]).await;
+    let options = NarrateOptions {
+        llm: Some(cfg(&s.url)),
+    };
+    let started = Instant::now();
+    let n = narrate_evidence(&ev, &options).await;
+    assert_eq!(n.narrator.narrator, "llm", "{:?}", n.narrator);
+    assert_eq!(n.narrator.attempts, 2);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "a rejected format is not retried with backoff: {:?}",
+        started.elapsed()
+    );
+    {
+        let reqs = s.requests.lock().await;
+        let formats: Vec<String> = reqs.iter().map(|(_, b)| format_of(b)).collect();
+        assert_eq!(formats, ["json_schema", "json_object"]);
+        let v: serde_json::Value = serde_json::from_str(&reqs[1].1).expect("json");
+        assert_eq!(
+            v["response_format"]["schema"]["required"][0], "sentences",
+            "json_object carries the schema"
+        );
+    }
+    assert_eq!(
+        llm::accepted_format(&cfg(&s.url)),
+        Some(llm::ResponseFormat::JsonObject)
+    );
+    // The next narrative goes straight to the format that worked.
+    let again = narrate_evidence(&ev, &options).await;
+    assert_eq!(again.narrator.narrator, "llm", "{:?}", again.narrator);
+    assert_eq!(again.narrator.attempts, 1);
+    let reqs = s.requests.lock().await;
+    assert_eq!(reqs.len(), 3, "one request for the second narrative");
+    assert_eq!(format_of(&reqs[2].1), "json_object");
+}
+
+#[tokio::test]
+async fn a_server_without_structured_output_is_asked_without_response_format() {
+    let ev = evidence();
+    let answer = good_answer(&ev);
+    let handler: Handler = Arc::new(move |body: &str| {
+        if body.contains("response_format") {
+            Reply::Http(
+                400,
+                vec![],
+                r#"{"error":"response_format is not supported"}"#.into(),
+            )
+        } else {
+            chat(&format!("Here you are:\n```json\n{answer}\n```"))
+        }
+    });
+    let (n, s, took) = llm_narrative(vec![handler]).await;
+    assert_eq!(n.narrator.narrator, "llm", "{:?}", n.narrator);
+    assert_eq!(n.narrator.attempts, 3);
+    assert!(took < Duration::from_millis(500), "no backoff: {took:?}");
+    let formats: Vec<String> = s
+        .requests
+        .lock()
+        .await
+        .iter()
+        .map(|(_, b)| format_of(b))
+        .collect();
+    assert_eq!(formats, ["json_schema", "json_object", "none"]);
+}
+
+#[tokio::test]
+async fn a_busy_server_is_retried_with_the_same_format() {
+    let ev = evidence();
+    let answer = good_answer(&ev);
+    let (n, s, _) = llm_narrative(vec![
+        fixed(Reply::Http(503, vec![], "loading model".into())),
+        fixed(chat(&answer)),
+    ])
+    .await;
+    assert_eq!(n.narrator.narrator, "llm", "{:?}", n.narrator);
+    let formats: Vec<String> = s
+        .requests
+        .lock()
+        .await
+        .iter()
+        .map(|(_, b)| format_of(b))
+        .collect();
+    assert_eq!(formats, ["json_schema", "json_schema"]);
+}
+
+#[tokio::test]
+async fn a_server_error_after_the_format_was_accepted_does_not_change_the_format() {
+    let ev = evidence();
+    let answer = good_answer(&ev);
+    let (n, s, _) = llm_narrative(vec![
+        fixed(chat(&answer)),
+        fixed(Reply::Http(500, vec![], "{\"error\":\"boom\"}".into())),
+    ])
+    .await;
+    assert_eq!(n.narrator.narrator, "llm", "{:?}", n.narrator);
+    let options = NarrateOptions {
+        llm: Some(cfg(&s.url)),
+    };
+    let failed = narrate_evidence(&ev, &options).await;
+    assert_eq!(failed.narrator.narrator, "template");
+    let reason = failed.narrator.fallback_reason.clone().unwrap_or_default();
+    assert!(reason.contains("HTTP 500"), "{reason}");
+    let reqs = s.requests.lock().await;
+    assert_eq!(reqs.len(), 2, "the 500 is neither retried nor a format rejection");
+    assert_eq!(format_of(&reqs[1].1), "json_schema");
+    assert_eq!(
+        llm::accepted_format(&cfg(&s.url)),
+        Some(llm::ResponseFormat::JsonSchema)
+    );
+}
+
+#[test]
+fn an_answer_cut_off_by_max_tokens_keeps_its_complete_sentences() {
+    let cut = r#"{"sentences": [{"text": "One.", "citations": ["F1"]}, {"text": "Two.", "citations": [2]}, {"text": "Thr"#;
+    let s = llm::parse_sentences(cut).expect("salvaged");
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].citations, ["F1"]);
+    assert_eq!(s[1].citations, ["E2"]);
+    assert!(llm::parse_sentences(r#"{"sentences": [{"text": "On"#).is_err());
 }
 
 #[tokio::test]
