@@ -327,25 +327,23 @@ fn remember_format(cfg: &LlmConfig, f: ResponseFormat) {
 }
 
 /// Whether an HTTP error answer to a request with `format` rejects the format (so the next format
-/// is tried at once, without backoff) rather than the request or the server's state.
-/// `negotiating`: the endpoint has not accepted this format before in this process, so any 400,
-/// 422 or 500 counts (llama-cpp-python's 500 says nothing about the format); a format accepted
-/// before is abandoned only when the answer names it.
+/// is tried at once, without backoff) rather than the request or the server's state: a 4xx or 500
+/// answer that names the format, or, while `negotiating` (the endpoint has accepted no format yet
+/// in this process), any 4xx or 500 answer to `json_schema`, the first format tried
+/// (llama-cpp-python's 500 may say nothing about the format). Authentication, wrong URLs or models,
+/// rate limits and timeouts (401, 403, 404, 408, 429) are never about the format.
 fn rejects_format(status: u16, body: &str, format: ResponseFormat, negotiating: bool) -> bool {
-    if format == ResponseFormat::Plain {
+    if format == ResponseFormat::Plain
+        || matches!(status, 401 | 403 | 404 | 408 | 429)
+        || !(status == 500 || (400..500).contains(&status))
+    {
         return false;
     }
     let b = body.to_ascii_lowercase();
     let names_format = ["response_format", "json_schema", "json_object", "schema"]
         .iter()
         .any(|k| b.contains(k));
-    match status {
-        400 | 422 | 500 => negotiating || names_format,
-        // Authentication, a wrong URL or model, rate limits and timeouts are not about the format.
-        401 | 403 | 404 | 408 | 429 => false,
-        400..=499 => negotiating || names_format,
-        _ => false,
-    }
+    names_format || (negotiating && format == ResponseFormat::JsonSchema)
 }
 
 /// Answers that mean "busy, ask again later": retried with backoff, honoring Retry-After.
@@ -459,7 +457,15 @@ pub async fn complete(cfg: &LlmConfig, system: &str, user: &str) -> Result<LlmAn
         let content = v["choices"][0]["message"]["content"]
             .as_str()
             .ok_or_else(|| LlmError::Unusable("no choices[0].message.content".into()))?;
-        let sentences = parse_sentences(content)?;
+        let sentences = parse_sentences(content).map_err(|e| match e {
+            LlmError::Unusable(why) if v["choices"][0]["finish_reason"] == "length" => {
+                LlmError::Unusable(format!(
+                    "the answer reached max_tokens ({}) before a complete sentence: {why}",
+                    cfg.max_tokens
+                ))
+            }
+            e => e,
+        })?;
         return Ok(LlmAnswer {
             sentences,
             prompt_tokens: v["usage"]["prompt_tokens"].as_u64(),
