@@ -174,16 +174,7 @@ pub fn normalized_estate(seed: u64, events: u64, days: u32) -> PathBuf {
         "generate failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let mut inputs: Vec<String> = std::fs::read_dir(dir.join("estate"))
-        .expect("estate listing")
-        .filter_map(Result::ok)
-        // Feed files only: not the ground truth, not the directory/ of people and devices.
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n != "ground_truth.json")
-        .map(|n| format!("estate/{n}"))
-        .collect();
-    inputs.sort();
+    let inputs = feed_files(&dir, "estate");
     let mut args = vec!["normalize", "--strict", "-o", "events.ndjson"];
     args.extend(inputs.iter().map(String::as_str));
     let out = run_cli(&args, &dir);
@@ -197,6 +188,45 @@ pub fn normalized_estate(seed: u64, events: u64, days: u32) -> PathBuf {
     std::fs::rename(&tmp, &cache).expect("publish events");
     let _ = std::fs::remove_dir_all(&dir);
     cache
+}
+
+/// The feed files `generate` wrote in `dir/estate` (not the ground truth, not the `directory/` of
+/// people and devices), as paths relative to `dir`, sorted.
+pub fn feed_files(dir: &Path, estate: &str) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(dir.join(estate))
+        .expect("estate listing")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "ground_truth.json")
+        .map(|n| format!("{estate}/{n}"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Makes a store the way users make one: `mdm-audit generate generate_args... --out estate`, then
+/// `mdm-audit ingest --store data --writer-id writer_id` of every feed file, in `root`. The
+/// generator's ground truth is in `root/estate/ground_truth.json`.
+pub fn generated_store(root: &Path, generate_args: &[&str], writer_id: &str) {
+    let mut args = vec!["generate"];
+    args.extend_from_slice(generate_args);
+    args.extend(["--out", "estate"]);
+    let g = run_cli(&args, root);
+    assert!(
+        g.status.success(),
+        "generate: {}",
+        String::from_utf8_lossy(&g.stderr)
+    );
+    let files = feed_files(root, "estate");
+    let mut args = vec!["ingest", "--store", "data", "--writer-id", writer_id];
+    args.extend(files.iter().map(String::as_str));
+    let i = run_cli(&args, root);
+    assert!(
+        i.status.success(),
+        "ingest: {}",
+        String::from_utf8_lossy(&i.stderr)
+    );
 }
 
 /// A running `mdm-audit serve` on 127.0.0.1 port 0, started with `--addr-file`.

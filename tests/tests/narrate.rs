@@ -10,37 +10,17 @@ use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
-use mdm_audit_tests::run_cli;
+use mdm_audit_tests::{generated_store, run_cli};
 use mdm_audit_transform::generate::GroundTruth;
 use mdm_audit_transform::store::{StoreLocation, register_tables};
 
 fn make_store(root: &Path) -> GroundTruth {
-    let g = run_cli(
-        &[
-            "generate", "--seed", "7", "--events", "1500", "--days", "3", "--out", "estate",
-        ],
+    generated_store(
         root,
+        &["--seed", "7", "--events", "1500", "--days", "3"],
+        "narr-ingest",
     );
-    assert!(
-        g.status.success(),
-        "generate: {}",
-        String::from_utf8_lossy(&g.stderr)
-    );
-    let truth = GroundTruth::read(&root.join("estate/ground_truth.json")).expect("ground truth");
-    let files: Vec<String> = truth
-        .feeds
-        .iter()
-        .map(|f| format!("estate/{}", f.file))
-        .collect();
-    let mut args = vec!["ingest", "--store", "data", "--writer-id", "narr-ingest"];
-    args.extend(files.iter().map(String::as_str));
-    let i = run_cli(&args, root);
-    assert!(
-        i.status.success(),
-        "ingest: {}",
-        String::from_utf8_lossy(&i.stderr)
-    );
-    truth
+    GroundTruth::read(&root.join("estate/ground_truth.json")).expect("ground truth")
 }
 
 async fn high_risk_uids(root: &Path) -> BTreeSet<String> {
