@@ -23,10 +23,10 @@ use super::{Origin, Sentence};
 pub const PROMPT_VERSION: &str = "narrative-v2";
 
 /// At most this many individual events go into the prompt (high-risk first); the rest only as facts.
-pub const MAX_PROMPT_EVENTS: usize = 200;
+pub const MAX_PROMPT_EVENTS: usize = 40;
 
 /// Evidence of at most this many events goes into the prompt event by event.
-pub const SMALL_EVIDENCE: usize = 50;
+pub const SMALL_EVIDENCE: usize = 20;
 
 const SYSTEM_PROMPT: &str = "You are an audit writer for MDM (mobile device management) administrative logs. \
 Write a conservative, evidence-based narrative of who changed what, when, and on whose authority. \
