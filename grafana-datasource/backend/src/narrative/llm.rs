@@ -26,7 +26,7 @@ pub const PROMPT_VERSION: &str = "narrative-v2";
 pub const MAX_PROMPT_EVENTS: usize = 40;
 
 /// Evidence of at most this many events goes into the prompt event by event.
-pub const SMALL_EVIDENCE: usize = 20;
+pub const SMALL_EVIDENCE: usize = 50;
 
 const SYSTEM_PROMPT: &str = "You are an audit writer for MDM (mobile device management) administrative logs. \
 Write a conservative, evidence-based narrative of who changed what, when, and on whose authority. \
