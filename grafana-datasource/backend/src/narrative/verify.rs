@@ -308,9 +308,18 @@ pub fn check(s: &Sentence, ev: &Evidence, facts: &[Fact]) -> Result<(), String> 
 
     // Stated values (longest first) are replaced by a neutral placeholder.
     let mut text = join_thousands(&strip_markers(&s.text).0);
-    let mut values = sup.values.clone();
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    for v in &values {
+    // Only the distinct values the sentence contains at all (a sentence citing a month of events
+    // has hundreds of thousands of values, a few of which it states).
+    let lower_text = text.to_lowercase();
+    let mut values: Vec<&String> = sup
+        .values
+        .iter()
+        .filter(|v| lower_text.contains(&v.to_lowercase()))
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    values.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    for v in values {
         text = replace_word(&text, v);
     }
     let lower = text.to_lowercase();
