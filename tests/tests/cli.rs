@@ -295,6 +295,8 @@ fn demo_generates_stores_and_verifies() {
     assert!(story < report.find("<h2>Integrity</h2>").expect("integrity"));
     assert!(report.contains("<svg") && report.contains("Risky events per day"));
     assert!(report.contains("<h3>Findings</h3>"));
+    // Citations link to the rows of the events they stand for, with chain position and hash.
+    assert!(report.contains("<tr id=\"ev-") && report.contains("href=\"#ev-"));
     // Admin sessions are people's, apps' and API clients' work, never a device's check-ins.
     let sessions: u64 = stdout
         .lines()

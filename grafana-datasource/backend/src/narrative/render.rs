@@ -177,13 +177,26 @@ pub fn html(n: &Narrative) -> String {
         let _ = write!(h, "<li>{}</li>", escape_html(&l));
     }
     h.push_str("</ul>\n<ol class=\"citations\">\n");
+    // The rows of the events findings and changes cite are shown below; their uids link there.
+    let shown: std::collections::HashSet<&str> = n
+        .citations
+        .iter()
+        .filter(|c| {
+            matches!(c.kind, "finding" | "change" | "event") && c.count <= MAX_ROWS_PER_CITATION
+        })
+        .flat_map(|c| c.event_uids.iter().map(String::as_str))
+        .collect();
     for c in &n.citations {
         let links: String = c
             .event_uids
             .iter()
             .map(|u| {
-                let u = escape_html(u);
-                format!("<a href=\"#ev-{u}\">{u}</a> ")
+                let e = escape_html(u);
+                if shown.contains(u.as_str()) {
+                    format!("<a href=\"#ev-{e}\">{e}</a> ")
+                } else {
+                    format!("{e} ")
+                }
             })
             .collect();
         let _ = writeln!(
@@ -196,7 +209,47 @@ pub fn html(n: &Narrative) -> String {
             if c.count == 1 { "" } else { "s" },
         );
     }
-    h.push_str("</ol></section>\n");
+    h.push_str("</ol>\n");
+    h.push_str(&event_rows_html(n, &shown));
+    h.push_str("</section>\n");
+    h
+}
+
+/// Citations of findings and changes with at most this many events show their rows.
+pub const MAX_ROWS_PER_CITATION: usize = 500;
+
+/// The rows of the cited events in `shown`, each with an anchor `ev-<uid>`.
+fn event_rows_html(n: &Narrative, shown: &std::collections::HashSet<&str>) -> String {
+    let mut h = String::from(
+        "<h3>Cited events of findings and changes</h3><table class=\"cited-events\"><tr><th>time (UTC)</th>\
+         <th>actor</th><th>action</th><th>target</th><th>device</th><th>outcome</th><th>risk</th>\
+         <th>chain position</th><th>hash</th><th>event uid</th></tr>\n",
+    );
+    for e in n
+        .events
+        .iter()
+        .filter(|e| shown.contains(e.event_uid.as_str()))
+    {
+        let cell = |v: Option<&str>| escape_html(v.unwrap_or("-"));
+        let _ = writeln!(
+            h,
+            "<tr id=\"ev-{uid}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{} {}</td><td>{} #{}</td><td><code>{}</code></td><td><code>{uid}</code></td></tr>",
+            fmt_time(e.time),
+            cell(e.actor()),
+            escape_html(&e.action),
+            cell(e.target_name.as_deref().or(e.target_id.as_deref())),
+            cell(e.device()),
+            escape_html(&e.outcome),
+            escape_html(&e.risk_level),
+            e.risk_score,
+            cell(e.chain_id.as_deref()),
+            e.chain_seq.unwrap_or(-1),
+            cell(e.hash.as_deref()),
+            uid = escape_html(&e.event_uid),
+        );
+    }
+    h.push_str("</table>\n");
     h
 }
 
