@@ -28,6 +28,12 @@ pub struct Dropped {
 #[derive(Debug, Default)]
 struct Support {
     values: Vec<String>,
+    /// Values already taken (a month's events repeat the same few hundred values).
+    seen: HashSet<String>,
+    /// Minutes already taken.
+    minutes: HashSet<i64>,
+    /// Minutes already taken in a local zone.
+    local_minutes: HashSet<(i64, String)>,
     words: HashSet<String>,
     numbers: HashSet<u64>,
     dates: HashSet<String>,
@@ -40,6 +46,10 @@ impl Support {
         let Some(v) = v.map(str::trim).filter(|v| v.chars().count() >= 2) else {
             return;
         };
+        if self.seen.contains(v) {
+            return;
+        }
+        self.seen.insert(v.to_owned());
         for w in words(v) {
             self.words.insert(w.to_lowercase());
         }
@@ -47,6 +57,9 @@ impl Support {
     }
 
     fn time(&mut self, t: chrono::DateTime<chrono::Utc>) {
+        if !self.minutes.insert(t.timestamp().div_euclid(60)) {
+            return;
+        }
         self.dates.insert(t.format("%Y-%m-%d").to_string());
         self.clock.insert(t.format("%H:%M").to_string());
     }
@@ -75,7 +88,9 @@ impl Support {
         ] {
             self.value(v);
         }
-        if let Some(t) = &e.target_type {
+        if let Some(t) = &e.target_type
+            && !self.seen.contains(t.as_str())
+        {
             self.value(Some(&t.replace('_', " ")));
             self.value(Some(t));
         }
@@ -90,16 +105,24 @@ impl Support {
         for t in e.risk_tags.iter().chain(&e.controls).chain(&e.risk_reasons) {
             self.value(Some(t));
         }
-        if let Some((d, hm)) = e.local_clock() {
-            self.dates.insert(d);
-            self.clock.insert(hm);
+        if let Some(z) = e.local_zone.as_deref() {
+            let key = (e.time.timestamp().div_euclid(60), z.to_owned());
+            if !self.local_minutes.contains(&key)
+                && let Some((d, hm)) = e.local_clock()
+            {
+                self.local_minutes.insert(key);
+                self.dates.insert(d);
+                self.clock.insert(hm);
+            }
         }
         self.numbers
             .insert(u64::try_from(e.risk_score).unwrap_or(0));
-        self.actions.insert(e.action.clone());
-        // The canonical action as a word (the template's "performed <action> on"), never as a
-        // value to remove before the action check.
-        self.words.insert(e.action.to_lowercase());
+        if !self.actions.contains(&e.action) {
+            self.actions.insert(e.action.clone());
+            // The canonical action as a word (the template's "performed <action> on"), never as a
+            // value to remove before the action check.
+            self.words.insert(e.action.to_lowercase());
+        }
         self.time(e.time);
     }
 
