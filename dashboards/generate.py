@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the provisioned dashboards (dashboards/*.json) from the definitions below.
 
-The JSON files are what Grafana loads and what the tests check; this script only keeps the seven
+The JSON files are what Grafana loads and what the tests check; this script only keeps the eight
 dashboards consistent (one datasource variable, one annotation query, one set of links). Edit here,
 run `python3 dashboards/generate.py`, commit both.
 """
@@ -488,6 +488,28 @@ def incident():
     return d
 
 
+def evidence():
+    d = Dash(
+        "mdm-audit-evidence",
+        "MDM Audit: Evidence set",
+        "Exactly the events a narrative citation stands for: open it from a citation's link.",
+        time_from="now-30d",
+        variables=[textbox("events", "Event uids", "event_uid values, comma-separated (a citation's link fills it)")],
+    )
+    f = {"eventUids": ["$events"]}
+    d.text("How to read this", "The rows below are the events one narrative citation rests on, found by "
+           "`event_uid`. Each row carries its chain position and hash: `mdm-audit verify` proves the chain "
+           "that holds them. An empty **Event uids** box shows every event in range.")
+    d.table("Cited events, newest first", [target("A", "timeline", filters=f, limit=1000)], w=24, h=14,
+            link_fields=("device_id", "device_name", "actor", "actor_upn", "target_id", "episode_id"))
+    d.layout.newline()
+    d.timeseries("Cited events by action", [
+        target("A", "stats", filters=f, stats={"metric": "count", "groupBy": "action"}, limit=10)], stack=True)
+    d.timeseries("Devices they touched", [
+        target("A", "stats", filters=f, stats={"metric": "distinct_devices", "groupBy": "none"})])
+    return d
+
+
 SOC2_CONTROLS = [
     ("SOC2-CC6.1", "Logical access: who holds admin rights and how they got them",
      ["role_grant", "approval_bypass", "secret_read", "new_actor"]),
@@ -590,7 +612,7 @@ def ingest():
 
 
 def main():
-    for build in (overview, admin, device, change, incident, soc2, ingest):
+    for build in (overview, admin, device, change, incident, evidence, soc2, ingest):
         d = build()
         name = d.uid.removeprefix("mdm-audit-") + ".json"
         with open(os.path.join(HERE, name), "w", encoding="utf-8") as f:

@@ -31,6 +31,7 @@ const EXPECTED_UIDS = [
   'mdm-audit-device',
   'mdm-audit-change',
   'mdm-audit-incident',
+  'mdm-audit-evidence',
   'mdm-audit-soc2',
   'mdm-audit-ingest',
 ];
@@ -137,7 +138,7 @@ function ourQuery(q: Json): Json {
 }
 
 describe('dashboards/', () => {
-  it('holds the seven dashboards, each with its uid', () => {
+  it('holds the eight dashboards, each with its uid', () => {
     expect(dashboards.map(([, d]) => d.uid).sort()).toEqual([...EXPECTED_UIDS].sort());
     for (const [file, d] of dashboards) {
       expect([file, d.uid]).toEqual([file, `mdm-audit-${file.replace(/\.json$/, '')}`]);
@@ -220,8 +221,9 @@ describe('dashboards/', () => {
   it.each(dashboards)('%s: narratives are Markdown table cells beside the raw data', (_file, d) => {
     const panels = panelsOf(d);
     const narratives = panels.filter((p) => (p.targets as Json[])?.some((t) => t.queryType === 'narrative'));
-    // Ingest health is about the pipeline, not about what admins did: no narrative there.
-    expect(narratives.length > 0).toBe(d.uid !== 'mdm-audit-ingest');
+    // Ingest health is about the pipeline, not about what admins did; the evidence set is what a
+    // narrative's citation rests on: no narrative on either.
+    expect(narratives.length > 0).toBe(!['mdm-audit-ingest', 'mdm-audit-evidence'].includes(d.uid));
     for (const n of narratives) {
       expect(n.type).toBe('table');
       expect(n.fieldConfig.defaults.custom.cellOptions.type).toBe('markdown');

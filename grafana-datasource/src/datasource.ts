@@ -32,8 +32,15 @@ interface FormatVariable {
   includeAll?: boolean;
 }
 
-type StringListFilter = 'vendors' | 'actors' | 'devices' | 'actions' | 'riskTags';
-const STRING_LIST_FILTERS: readonly StringListFilter[] = ['vendors', 'actors', 'devices', 'actions', 'riskTags'];
+type StringListFilter = 'vendors' | 'actors' | 'devices' | 'actions' | 'riskTags' | 'eventUids';
+const STRING_LIST_FILTERS: readonly StringListFilter[] = [
+  'vendors',
+  'actors',
+  'devices',
+  'actions',
+  'riskTags',
+  'eventUids',
+];
 
 export class DataSource extends DataSourceWithBackend<MdmQuery, MdmDataSourceOptions> {
   /** Annotations run through the backend like any query; the editor is the QueryEditor. */

@@ -103,6 +103,7 @@ describe('query fixtures for the Rust deserializer', () => {
       'riskLevels',
       'riskTags',
       'text',
+      'eventUids',
     ]) {
       expect(fields).toContain(f);
     }

@@ -52,6 +52,8 @@ export interface MdmFilters {
   riskTags?: string[];
   /** Case-insensitive substring over the event's message, actor, target and device names. */
   text?: string;
+  /** Exactly these events by `event_uid` (the evidence set a narrative citation stands for). */
+  eventUids?: string[];
 }
 
 export interface MdmStats {

@@ -535,6 +535,43 @@ async fn talk(endpoint: &str, fx: &Store) {
     }
     let counts = c.batch.column_by_name("events").expect("events column");
     assert_eq!(counts.null_count(), 0);
+    // A small set's link opens the evidence dashboard on exactly its events: run the query that
+    // dashboard runs with the link's variable and get the cited events back, no more, no fewer.
+    let events_col = numbers(&c.batch, 4);
+    let (link, cited) = strings(&c.batch, "link")
+        .into_iter()
+        .zip(events_col)
+        .find_map(|(l, n)| {
+            l.filter(|l| l.starts_with("/d/mdm-audit-evidence?"))
+                .map(|l| (l, n as usize))
+        })
+        .expect("a citation links to the evidence dashboard");
+    let var: String =
+        url::form_urlencoded::parse(link.split_once('?').expect("query").1.as_bytes())
+            .find(|(k, _)| k == "var-events")
+            .map(|(_, v)| v.into_owned())
+            .expect("var-events");
+    let resp = data
+        .query_data(pluginv2::QueryDataRequest {
+            plugin_context: Some(ctx.clone()),
+            queries: vec![query(
+                "U",
+                serde_json::json!({"refId": "U", "queryType": "timeline",
+                    "filters": {"eventUids": [var.clone()]}, "limit": 1000}),
+            )],
+            ..Default::default()
+        })
+        .await
+        .expect("query_data")
+        .into_inner();
+    let u = decode(&resp.responses["U"].frames[0]);
+    let got: BTreeSet<String> = strings(&u.batch, "event_uid")
+        .into_iter()
+        .map(|v| v.expect("uid"))
+        .collect();
+    let want: BTreeSet<String> = var.split(',').map(str::to_owned).collect();
+    assert_eq!(got, want, "{link}");
+    assert_eq!(got.len(), cited, "{link}");
     // Bad query: names the problem.
     assert!(
         r("X").error.contains("query X") && r("X").error.contains("severe"),

@@ -117,6 +117,18 @@ pub fn filter_sql(f: &Filters) -> Vec<String> {
         let v: Vec<String> = v.iter().map(|l| l.as_str().to_owned()).collect();
         c.push(format!("risk_level IN ({})", list(&v)));
     }
+    if let Some(v) = nonempty(&f.event_uids) {
+        // A textbox variable arrives as one comma-separated value: uids hold no commas or spaces.
+        let uids: Vec<String> = v
+            .iter()
+            .flat_map(|s| s.split([',', ' ', '\n']))
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if !uids.is_empty() {
+            c.push(format!("event_uid IN ({})", list(&uids)));
+        }
+    }
     if let Some(v) = nonempty(&f.risk_tags) {
         let ors: Vec<String> = v
             .iter()

@@ -87,6 +87,8 @@ pub struct Filters {
     pub risk_tags: Option<Vec<String>>,
     /// Case-insensitive substring of message, actor, target or device names.
     pub text: Option<String>,
+    /// `event_uid`: exactly these events (a narrative citation's evidence set).
+    pub event_uids: Option<Vec<String>>,
 }
 
 /// The number per bucket.

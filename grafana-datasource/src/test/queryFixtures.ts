@@ -27,6 +27,14 @@ export const QUERY_FIXTURES: Record<string, SentQuery> = {
     },
     limit: 200,
   },
+  timeline_evidence_set: {
+    refId: 'A',
+    queryType: 'timeline',
+    filters: {
+      eventUids: ['jamf:3f1c2b1e9a7d4c21:0', 'jamf:3f1c2b1e9a7d4c21:1'],
+    },
+    limit: 1000,
+  },
   timeline_as_sent_by_grafana: {
     refId: 'A',
     queryType: 'timeline',

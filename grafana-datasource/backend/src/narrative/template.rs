@@ -72,7 +72,11 @@ fn devices_phrase(rows: &[&EvidenceEvent]) -> String {
         0 => "devices the logs do not name".into(),
         1 => format!("device {}", named(devs.iter().copied(), false)),
         n => {
-            let platform = if platforms.len() == 1 {
+            // A platform only when every row that names a device states the same one.
+            let unstated = rows
+                .iter()
+                .any(|e| e.device().is_some() && e.device_platform.is_none());
+            let platform = if platforms.len() == 1 && !unstated {
                 format!("{} ", platforms.iter().next().copied().unwrap_or_default())
             } else {
                 String::new()

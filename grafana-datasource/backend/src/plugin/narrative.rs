@@ -111,10 +111,11 @@ pub async fn narrative(
     Ok(vec![frame, citations_frame(&n)])
 }
 
-/// The citations of `n` as rows: number, id, kind, label, event count, and a link to the dashboard
-/// that shows the cited events (the actor's, the device's or the incident's, over the set's time
-/// range; else the overview). The full event uid lists stay in `mdm-audit narrate --format json`
-/// and the evidence pack: a month's sets hold tens of thousands of uids.
+/// The citations of `n` as rows: number, id, kind, label, event count, and a link to the cited
+/// events: the evidence dashboard filtered to exactly the set's `event_uid`s when it holds at most
+/// [`MAX_LINKED_UIDS`], else the dashboard of the set's incident, actor or device over its time range
+/// (the overview when none). The full event uid lists stay in `mdm-audit narrate --format json` and
+/// the evidence pack: a month's routine sets hold thousands of uids, too many for a URL.
 pub fn citations_frame(n: &crate::narrative::Narrative) -> Frame {
     let mut number = Vec::new();
     let mut id = Vec::new();
@@ -144,6 +145,9 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// The most event uids a citation link carries (33 characters each in the URL).
+pub const MAX_LINKED_UIDS: usize = 100;
+
 /// The dashboard link of one citation.
 pub fn citation_link(n: &crate::narrative::Narrative, c: &crate::narrative::Citation) -> String {
     let fact = n.facts.iter().find(|f| f.id == c.id);
@@ -155,6 +159,12 @@ pub fn citation_link(n: &crate::narrative::Narrative, c: &crate::narrative::Cita
         from.timestamp_millis(),
         to.timestamp_millis()
     );
+    if !c.event_uids.is_empty() && c.event_uids.len() <= MAX_LINKED_UIDS {
+        return format!(
+            "/d/mdm-audit-evidence?var-events={}&{range}",
+            enc(&c.event_uids.join(","))
+        );
+    }
     match fact {
         Some(f) if f.episode_id.is_some() => format!(
             "/d/mdm-audit-incident?var-episode={}&{range}",
