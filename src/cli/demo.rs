@@ -14,8 +14,8 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use mdm_audit_generate::{self as generate, DirSink, FeedSink, GROUND_TRUTH_FILE, GenerateConfig};
 use mdm_audit_transform::TransformError;
-use mdm_audit_transform::generate::{self, DirSink, FeedSink, GROUND_TRUTH_FILE, GenerateConfig};
 use mdm_audit_transform::ingest::{self, IngestConfig, IngestSummary, Input};
 use mdm_audit_transform::store::{StoreLocation, VerifyReport, WriterOptions, verify_store};
 

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mdm_audit_transform::generate::{
-    self, DirSink, Feed, FeedSink, GROUND_TRUTH_FILE, GenerateConfig, GenerateReport,
+use mdm_audit_generate::{
+    self as generate, DirSink, Feed, FeedSink, GROUND_TRUTH_FILE, GenerateConfig, GenerateReport,
     ScenarioSelection, ScenarioSizes, StreamSink,
 };
 

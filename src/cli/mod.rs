@@ -89,6 +89,9 @@ pub enum CliError {
     /// From the write path.
     #[error(transparent)]
     Transform(#[from] mdm_audit_transform::TransformError),
+    /// From the estate generator.
+    #[error(transparent)]
+    Generate(#[from] mdm_audit_generate::GenerateError),
     /// From the store.
     #[error(transparent)]
     Store(#[from] mdm_audit_transform::store::StoreError),

@@ -58,9 +58,8 @@ fn store_for(events: u64) -> PathBuf {
         .status()
         .expect("generate");
     assert!(ok.success(), "generate failed");
-    let truth =
-        mdm_audit_transform::generate::GroundTruth::read(&dir.join("estate/ground_truth.json"))
-            .expect("truth");
+    let truth = mdm_audit_generate::GroundTruth::read(&dir.join("estate/ground_truth.json"))
+        .expect("truth");
     let mut args = vec![
         "ingest".to_owned(),
         "--store".into(),

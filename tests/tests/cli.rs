@@ -368,7 +368,7 @@ fn run_owned(args: &[String], dir: &Path, stdin: Option<&str>) -> Output {
 
 #[test]
 fn generate_writes_one_file_per_feed_the_ground_truth_and_a_summary() {
-    use mdm_audit_transform::generate::GroundTruth;
+    use mdm_audit_generate::GroundTruth;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let out = run_owned(&small_estate(&["--out", "estate"]), dir.path(), None);

@@ -13,8 +13,8 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
 use datafusion::prelude::SessionContext;
+use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::{run_cli, workspace_root};
-use mdm_audit_transform::generate::GroundTruth;
 use mdm_audit_transform::store::{
     AuditWriter, EpisodeRecord, StoreLocation, WriterOptions, register_tables,
 };

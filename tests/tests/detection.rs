@@ -10,8 +10,8 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
+use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::{count_after, run_cli};
-use mdm_audit_transform::generate::GroundTruth;
 use mdm_audit_transform::store::{StoreLocation, register_tables};
 use sha2::{Digest, Sha256};
 

@@ -8,9 +8,9 @@ use std::io::BufReader;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use mdm_audit_transform::generate::{
-    self, Feed, FeedSink, GenerateConfig, GenerateReport, GroundTruth, NullSink, ScenarioKind,
-    ScenarioSelection, ScenarioSizes,
+use mdm_audit_generate::{
+    self as generate, Feed, FeedSink, GenerateConfig, GenerateError, GenerateReport, GroundTruth,
+    NullSink, ScenarioKind, ScenarioSelection, ScenarioSizes,
 };
 use mdm_audit_transform::normalize::{RunStats, SourceChoice, normalize_reader};
 use mdm_audit_transform::output::EventSink;
@@ -46,14 +46,14 @@ struct MemorySink {
 }
 
 impl FeedSink for MemorySink {
-    fn write_record(&mut self, feed: Feed, record: &[u8]) -> Result<(), TransformError> {
+    fn write_record(&mut self, feed: Feed, record: &[u8]) -> Result<(), GenerateError> {
         let buf = self.feeds.entry(feed).or_default();
         buf.extend_from_slice(record);
         buf.push(b'\n');
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), TransformError> {
+    fn finish(&mut self) -> Result<(), GenerateError> {
         Ok(())
     }
 }
@@ -485,4 +485,17 @@ fn ground_truth_file_round_trips() {
     report.ground_truth.write(&path).expect("write");
     let back = GroundTruth::read(Path::new(&path)).expect("read");
     assert_eq!(back, report.ground_truth);
+}
+
+/// The generator writes the directory files under the names the write path's enrich stage reads.
+#[test]
+fn directory_file_names_are_the_ones_enrichment_reads() {
+    assert_eq!(
+        mdm_audit_generate::PEOPLE_FILE,
+        mdm_audit_transform::enrich::PEOPLE_FILE
+    );
+    assert_eq!(
+        mdm_audit_generate::DEVICES_FILE,
+        mdm_audit_transform::enrich::DEVICES_FILE
+    );
 }

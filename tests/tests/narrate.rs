@@ -10,8 +10,8 @@ use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
+use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::{generated_store, run_cli};
-use mdm_audit_transform::generate::GroundTruth;
 use mdm_audit_transform::store::{StoreLocation, register_tables};
 
 fn make_store(root: &Path) -> GroundTruth {

@@ -12,8 +12,8 @@ use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, TimeUnit, TimestampNanosecondType};
 use grafana_plugin_sdk::pluginv2;
+use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::{count_after, run_cli};
-use mdm_audit_transform::generate::GroundTruth;
 
 struct Store {
     _dir: tempfile::TempDir,

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::{count_after, run_cli};
-use mdm_audit_transform::generate::GroundTruth;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -53,26 +53,3 @@ impl MappingRejected<'_> {
         COUNTERS.mapping_rejected.fetch_add(1, Ordering::Relaxed);
     }
 }
-
-/// An estate was generated (`mdm-audit generate`).
-#[derive(Debug)]
-pub struct EstateGenerated {
-    /// Records written.
-    pub records: u64,
-    /// Scenarios planted.
-    pub scenarios: usize,
-    /// Wall-clock seconds.
-    pub seconds: f64,
-}
-
-impl EstateGenerated {
-    /// Logs at info level.
-    pub fn emit(self) {
-        tracing::info!(
-            records = self.records,
-            scenarios = self.scenarios,
-            seconds = self.seconds,
-            "Estate generated."
-        );
-    }
-}

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::TransformError;
+use crate::GenerateError;
 
 /// The file name in `--out`.
 pub const GROUND_TRUTH_FILE: &str = "ground_truth.json";
@@ -142,20 +142,20 @@ pub struct GtExpect {
 
 impl GroundTruth {
     /// Writes the file (pretty JSON).
-    pub fn write(&self, path: &Path) -> Result<(), TransformError> {
+    pub fn write(&self, path: &Path) -> Result<(), GenerateError> {
         let file = std::fs::File::create(path)
-            .map_err(|e| TransformError::io(format!("creating {}", path.display()), e))?;
+            .map_err(|e| GenerateError::io(format!("creating {}", path.display()), e))?;
         let mut w = std::io::BufWriter::new(file);
         serde_json::to_writer_pretty(&mut w, self)?;
         std::io::Write::write_all(&mut w, b"\n")
             .and_then(|()| std::io::Write::flush(&mut w))
-            .map_err(|e| TransformError::io(format!("writing {}", path.display()), e))
+            .map_err(|e| GenerateError::io(format!("writing {}", path.display()), e))
     }
 
     /// Reads a file written by [`GroundTruth::write`].
-    pub fn read(path: &Path) -> Result<Self, TransformError> {
+    pub fn read(path: &Path) -> Result<Self, GenerateError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| TransformError::io(format!("reading {}", path.display()), e))?;
+            .map_err(|e| GenerateError::io(format!("reading {}", path.display()), e))?;
         Ok(serde_json::from_str(&text)?)
     }
 }

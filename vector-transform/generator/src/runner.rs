@@ -14,8 +14,8 @@ use super::fleet::{Fleet, Needs};
 use super::ground_truth::{GroundTruth, GtFeed, GtOptions};
 use super::noise::{self, NoiseStream};
 use super::scenarios::{self, ScenarioRun, rfc3339};
-use crate::TransformError;
-use crate::internal_events::EstateGenerated;
+use crate::GenerateError;
+use crate::error::EstateGenerated;
 
 /// What a run wrote.
 #[derive(Debug, Clone)]
@@ -48,7 +48,7 @@ impl Process {
         }
     }
 
-    fn step(&mut self, eng: &mut Engine<'_>) -> Result<(), TransformError> {
+    fn step(&mut self, eng: &mut Engine<'_>) -> Result<(), GenerateError> {
         match self {
             Process::Noise(n) => n.step(eng),
             Process::Scenario(s) => s.step(eng),
@@ -74,7 +74,7 @@ impl std::fmt::Debug for Prepared {
 }
 
 /// Plans the estate for `config`; the error names the option to change.
-pub fn prepare(config: &GenerateConfig) -> Result<Prepared, TransformError> {
+pub fn prepare(config: &GenerateConfig) -> Result<Prepared, GenerateError> {
     config.validate()?;
     let needs = Needs {
         finance_intune: if config
@@ -111,13 +111,13 @@ pub fn generate(
     config: &GenerateConfig,
     sink: &mut dyn FeedSink,
     progress: &mut dyn FnMut(u64, u64),
-) -> Result<GenerateReport, TransformError> {
+) -> Result<GenerateReport, GenerateError> {
     prepare(config)?.generate(sink, progress)
 }
 
 impl Prepared {
     /// Writes the estate's directory files (people and devices, for entity resolution) into `dir`.
-    pub fn write_directory(&self, dir: &std::path::Path) -> Result<(), TransformError> {
+    pub fn write_directory(&self, dir: &std::path::Path) -> Result<(), GenerateError> {
         super::directory::write(&self.fleet, dir)
     }
 
@@ -133,7 +133,7 @@ impl Prepared {
         self,
         sink: &mut dyn FeedSink,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<GenerateReport, TransformError> {
+    ) -> Result<GenerateReport, GenerateError> {
         let started = Instant::now();
         let planned = self.records();
         let Prepared {
@@ -171,7 +171,7 @@ impl Prepared {
         eng.finish()?;
         progress(eng.written, planned);
         if eng.written != planned {
-            return Err(TransformError::Internal(format!(
+            return Err(GenerateError::Internal(format!(
                 "generator planned {planned} records but wrote {}",
                 eng.written
             )));

@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::TransformError;
+use crate::GenerateError;
 
 /// A feed of the estate: what a collector receives from one MDM interface.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,9 +108,9 @@ impl Feed {
 /// Where records go.
 pub trait FeedSink {
     /// Writes one record (without its line end) of `feed`.
-    fn write_record(&mut self, feed: Feed, record: &[u8]) -> Result<(), TransformError>;
+    fn write_record(&mut self, feed: Feed, record: &[u8]) -> Result<(), GenerateError>;
     /// Flushes everything.
-    fn finish(&mut self) -> Result<(), TransformError>;
+    fn finish(&mut self) -> Result<(), GenerateError>;
 }
 
 /// One file per feed in a directory.
@@ -122,16 +122,16 @@ pub struct DirSink {
 
 impl DirSink {
     /// Creates (truncates) every feed file in `dir`, creating `dir` if needed.
-    pub fn create(dir: &Path) -> Result<Self, TransformError> {
+    pub fn create(dir: &Path) -> Result<Self, GenerateError> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| TransformError::io(format!("creating {}", dir.display()), e))?;
+            .map_err(|e| GenerateError::io(format!("creating {}", dir.display()), e))?;
         let files = Feed::ALL
             .iter()
             .map(|f| {
                 let path = dir.join(f.file_name());
                 File::create(&path)
                     .map(|file| BufWriter::with_capacity(1 << 17, file))
-                    .map_err(|e| TransformError::io(format!("creating {}", path.display()), e))
+                    .map_err(|e| GenerateError::io(format!("creating {}", path.display()), e))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {
@@ -147,22 +147,22 @@ impl DirSink {
 }
 
 impl FeedSink for DirSink {
-    fn write_record(&mut self, feed: Feed, record: &[u8]) -> Result<(), TransformError> {
+    fn write_record(&mut self, feed: Feed, record: &[u8]) -> Result<(), GenerateError> {
         let f = &mut self.files[feed.index()];
         f.write_all(record)
             .and_then(|()| f.write_all(b"\n"))
             .map_err(|e| {
-                TransformError::io(
+                GenerateError::io(
                     format!("writing {}", self.dir.join(feed.file_name()).display()),
                     e,
                 )
             })
     }
 
-    fn finish(&mut self) -> Result<(), TransformError> {
+    fn finish(&mut self) -> Result<(), GenerateError> {
         for (f, feed) in self.files.iter_mut().zip(Feed::ALL) {
             f.flush().map_err(|e| {
-                TransformError::io(
+                GenerateError::io(
                     format!("writing {}", self.dir.join(feed.file_name()).display()),
                     e,
                 )
@@ -196,26 +196,26 @@ impl<W: Write> StreamSink<W> {
     }
 
     /// Flushes and returns the writer.
-    pub fn into_inner(self) -> Result<W, TransformError> {
+    pub fn into_inner(self) -> Result<W, GenerateError> {
         let name = self.name;
         self.out
             .into_inner()
-            .map_err(|e| TransformError::io(format!("writing {name}"), e.into_error()))
+            .map_err(|e| GenerateError::io(format!("writing {name}"), e.into_error()))
     }
 }
 
 impl<W: Write> FeedSink for StreamSink<W> {
-    fn write_record(&mut self, _feed: Feed, record: &[u8]) -> Result<(), TransformError> {
+    fn write_record(&mut self, _feed: Feed, record: &[u8]) -> Result<(), GenerateError> {
         self.out
             .write_all(record)
             .and_then(|()| self.out.write_all(b"\n"))
-            .map_err(|e| TransformError::io(format!("writing {}", self.name), e))
+            .map_err(|e| GenerateError::io(format!("writing {}", self.name), e))
     }
 
-    fn finish(&mut self) -> Result<(), TransformError> {
+    fn finish(&mut self) -> Result<(), GenerateError> {
         self.out
             .flush()
-            .map_err(|e| TransformError::io(format!("writing {}", self.name), e))
+            .map_err(|e| GenerateError::io(format!("writing {}", self.name), e))
     }
 }
 
@@ -227,12 +227,12 @@ pub struct NullSink {
 }
 
 impl FeedSink for NullSink {
-    fn write_record(&mut self, _feed: Feed, record: &[u8]) -> Result<(), TransformError> {
+    fn write_record(&mut self, _feed: Feed, record: &[u8]) -> Result<(), GenerateError> {
         self.bytes += record.len() as u64 + 1;
         Ok(())
     }
 
-    fn finish(&mut self) -> Result<(), TransformError> {
+    fn finish(&mut self) -> Result<(), GenerateError> {
         Ok(())
     }
 }

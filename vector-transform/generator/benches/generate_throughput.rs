@@ -1,7 +1,7 @@
 //! Generator throughput on one core (issue 3 target: at least 200,000 records/s, release profile) and
 //! peak memory, which must not grow with the number of records.
 //!
-//! `cargo bench -p mdm-audit-transform --bench generate_throughput`. Two runs per invocation: records
+//! `cargo bench -p mdm-audit-generate --bench generate_throughput`. Two runs per invocation: records
 //! formatted into a discarding sink (the generator alone), then written to one file per feed in a
 //! temporary directory (what `mdm-audit generate --out` does). Environment:
 //! `MDM_BENCH_N` records (default 2,000,000), `MDM_BENCH_DAYS` (30), `MDM_BENCH_DEVICES` (1,500),
@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use mdm_audit_transform::generate::{self, DirSink, FeedSink, GenerateConfig, NullSink};
+use mdm_audit_generate::{self as generate, DirSink, FeedSink, GenerateConfig, NullSink};
 
 fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)

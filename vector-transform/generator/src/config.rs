@@ -6,7 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::time::{self, Micros};
-use crate::TransformError;
+use crate::GenerateError;
 
 /// The default seed.
 pub fn default_seed() -> u64 {
@@ -233,8 +233,8 @@ pub const MAX_DAYS: u32 = 3_660;
 
 impl GenerateConfig {
     /// Checks the options; the error says what to change.
-    pub fn validate(&self) -> Result<(), TransformError> {
-        let bad = |msg: String| Err(TransformError::InvalidOption(msg));
+    pub fn validate(&self) -> Result<(), GenerateError> {
+        let bad = |msg: String| Err(GenerateError::InvalidOption(msg));
         if self.days == 0 || self.days > MAX_DAYS {
             return bad(format!(
                 "--days {} is out of range: use 1 to {MAX_DAYS}",

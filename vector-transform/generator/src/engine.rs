@@ -12,7 +12,7 @@ use super::feeds::{Feed, FeedSink};
 use super::fleet::Fleet;
 use super::rng::Rng;
 use super::time::{DAY, HOUR, Micros};
-use crate::TransformError;
+use crate::GenerateError;
 
 /// Shared state while generating.
 pub struct Engine<'a> {
@@ -55,7 +55,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Writes the buffer as the next record of `feed` and returns its 0-based index in the feed.
-    pub fn emit(&mut self, feed: Feed) -> Result<u64, TransformError> {
+    pub fn emit(&mut self, feed: Feed) -> Result<u64, GenerateError> {
         debug_assert!(
             !self.b.bytes.contains(&b'\n'),
             "a record must be one line: {}",
@@ -73,7 +73,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Flushes the sink.
-    pub fn finish(&mut self) -> Result<(), TransformError> {
+    pub fn finish(&mut self) -> Result<(), GenerateError> {
         self.sink.finish()
     }
 }

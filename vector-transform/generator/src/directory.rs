@@ -1,5 +1,6 @@
 //! The estate's directory files (`people.csv`, `devices.csv`), as an HR system and an asset register
-//! would export them, for entity resolution (`crate::enrich`).
+//! would export them, for entity resolution (the write path's `enrich` stage reads the same file names;
+//! `tests/tests/generate.rs` keeps the names in step).
 //!
 //! Staff admins, device owners and API clients are listed; the managed-service partner's admins are
 //! not (they are not the organisation's people), so their events stay unresolved, as in real life.
@@ -9,11 +10,16 @@ use std::path::Path;
 
 use super::buf::guid_string;
 use super::fleet::{DEPARTMENTS, DeviceClass, Fleet, Mdm, OFFICES};
-use crate::TransformError;
-use crate::enrich::{DEVICES_FILE, PEOPLE_FILE};
+use crate::GenerateError;
 
 /// Sub-directory of the generator's output holding the directory files.
 pub const DIRECTORY_DIR: &str = "directory";
+
+/// The people file (the enrich stage's `PEOPLE_FILE`).
+pub const PEOPLE_FILE: &str = "people.csv";
+
+/// The device register (the enrich stage's `DEVICES_FILE`).
+pub const DEVICES_FILE: &str = "devices.csv";
 
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
@@ -30,9 +36,9 @@ fn line(cells: &[&str]) -> String {
 }
 
 /// Writes `people.csv` and `devices.csv` of `fleet` into `dir` (created if missing).
-pub(super) fn write(fleet: &Fleet, dir: &Path) -> Result<(), TransformError> {
+pub(super) fn write(fleet: &Fleet, dir: &Path) -> Result<(), GenerateError> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| TransformError::io(format!("creating {}", dir.display()), e))?;
+        .map_err(|e| GenerateError::io(format!("creating {}", dir.display()), e))?;
     let mut people = line(&[
         "id",
         "person",
@@ -123,7 +129,7 @@ pub(super) fn write(fleet: &Fleet, dir: &Path) -> Result<(), TransformError> {
         let path = dir.join(name);
         std::fs::File::create(&path)
             .and_then(|mut f| f.write_all(text.as_bytes()))
-            .map_err(|e| TransformError::io(format!("writing {}", path.display()), e))?;
+            .map_err(|e| GenerateError::io(format!("writing {}", path.display()), e))?;
     }
     Ok(())
 }

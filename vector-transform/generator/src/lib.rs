@@ -13,6 +13,7 @@ mod buf;
 mod config;
 mod directory;
 mod engine;
+mod error;
 mod feeds;
 mod fleet;
 mod ground_truth;
@@ -27,7 +28,8 @@ pub use config::{
     GenerateConfig, MAX_DAYS, MAX_DEVICES, ScenarioKind, ScenarioSelection, ScenarioSizes,
     default_days, default_devices, default_events, default_seed, default_start,
 };
-pub use directory::DIRECTORY_DIR;
+pub use directory::{DEVICES_FILE, DIRECTORY_DIR, PEOPLE_FILE};
+pub use error::{EstateGenerated, GenerateError};
 pub use feeds::{DirSink, Feed, FeedSink, NullSink, StreamSink};
 pub use ground_truth::{
     GROUND_TRUTH_FILE, GroundTruth, GtExpect, GtFeed, GtOptions, GtRecord, GtScenario,
