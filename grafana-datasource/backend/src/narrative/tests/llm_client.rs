@@ -135,6 +135,16 @@ fn good_answer(ev: &Evidence) -> String {
     .to_string()
 }
 
+/// The template published the narrative, for a reason that contains `why`.
+fn assert_fell_back(n: &Narrative, why: &str) {
+    assert_eq!(n.narrator.narrator, "template");
+    let reason = n.narrator.fallback_reason.clone().unwrap_or_default();
+    assert!(
+        reason.contains(why),
+        "fallback reason {reason:?} lacks {why:?}"
+    );
+}
+
 async fn llm_narrative(script: Vec<Handler>) -> (Narrative, Server, Duration) {
     let s = server(script).await;
     let started = Instant::now();
@@ -265,14 +275,7 @@ async fn persistent_500_falls_back_without_busy_retries() {
         "{\"error\":\"boom\"}".into(),
     ))])
     .await;
-    assert_eq!(n.narrator.narrator, "template");
-    assert!(
-        n.narrator
-            .fallback_reason
-            .clone()
-            .unwrap_or_default()
-            .contains("HTTP 500")
-    );
+    assert_fell_back(&n, "HTTP 500");
     // A 500 is no busy answer: it is not retried. To the first json_schema request it counts as a
     // rejection of the format (llama-cpp-python answers so); to json_object, not naming the format,
     // it is the server's failure.
@@ -441,26 +444,12 @@ async fn malformed_json_falls_back() {
         "{\"choices\": [".into(),
     ))])
     .await;
-    assert_eq!(n.narrator.narrator, "template");
-    assert!(
-        n.narrator
-            .fallback_reason
-            .clone()
-            .unwrap_or_default()
-            .contains("not JSON")
-    );
+    assert_fell_back(&n, "not JSON");
     let (n, _, _) = llm_narrative(vec![fixed(chat(
         "Sure! Here is your narrative: the admin did things.",
     ))])
     .await;
-    assert_eq!(n.narrator.narrator, "template");
-    assert!(
-        n.narrator
-            .fallback_reason
-            .clone()
-            .unwrap_or_default()
-            .contains("unusable")
-    );
+    assert_fell_back(&n, "unusable");
 }
 
 #[tokio::test]
