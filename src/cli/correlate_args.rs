@@ -4,10 +4,10 @@ use std::path::PathBuf;
 
 use chrono::Duration;
 use clap::Args;
+use mdm_audit_store::StoreLocation;
 use mdm_audit_transform::correlate::{Baseline, CorrelateConfig, CorrelateStage};
 use mdm_audit_transform::enrich::parse_business_hours;
 use mdm_audit_transform::ingest::{PassThrough, Stage};
-use mdm_audit_transform::store::StoreLocation;
 
 use super::CliError;
 

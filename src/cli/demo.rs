@@ -7,6 +7,7 @@
     reason = "the demo report is the command's output on stdout"
 )]
 
+use mdm_audit_narrative::store_tables;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,9 +16,9 @@ use std::time::Instant;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mdm_audit_generate::{self as generate, DirSink, FeedSink, GROUND_TRUTH_FILE, GenerateConfig};
+use mdm_audit_store::{StoreLocation, VerifyReport, WriterOptions, verify_store};
 use mdm_audit_transform::TransformError;
 use mdm_audit_transform::ingest::{self, IngestConfig, IngestSummary, Input};
-use mdm_audit_transform::store::{StoreLocation, VerifyReport, WriterOptions, verify_store};
 
 use super::correlate_args::CorrelateArgs;
 use super::store_args::runtime;
@@ -210,7 +211,7 @@ pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
     eprintln!("  {}", summary.line());
 
     step(3, "verifying every hash chain from the files on disk");
-    let verify = rt.block_on(verify_store(&location, &|_, _| {}))?;
+    let verify = rt.block_on(verify_store(&location, &store_tables(), &|_, _| {}))?;
     let found = rt.block_on(risk_found(&location))?;
     step(4, "writing the evidence report");
     let report = args.out.join(REPORT_FILE);
@@ -235,7 +236,7 @@ pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
 async fn risk_found(location: &StoreLocation) -> Result<String, CliError> {
     use std::fmt::Write;
     let ctx = datafusion::prelude::SessionContext::new();
-    let tables = mdm_audit_transform::store::register_tables(location, &ctx).await?;
+    let tables = mdm_audit_store::register_tables(location, &store_tables(), &ctx).await?;
     let mut text = String::new();
     let queries = [
         (

@@ -8,14 +8,15 @@
 //! tables: the hash-chain proof (each writer's chain head per table), the risk found per level, the
 //! correlated episodes with their one-line reasons and cited events, the highest-risk events.
 
+use mdm_audit_narrative::store_tables;
 use std::fmt::Write as _;
 use std::path::Path;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
+use mdm_audit_store::{StoreLocation, VerifyReport, register_tables};
 use mdm_audit_transform::TransformError;
-use mdm_audit_transform::store::{StoreLocation, VerifyReport, register_tables};
 
 use super::CliError;
 
@@ -106,7 +107,7 @@ pub async fn write(
     path: &Path,
 ) -> Result<(), CliError> {
     let ctx = SessionContext::new();
-    let tables = register_tables(location, &ctx).await?;
+    let tables = register_tables(location, &store_tables(), &ctx).await?;
     let mut html = String::from(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <title>mdm-audit evidence report</title>\n<style>\
@@ -235,8 +236,8 @@ async fn narrative_section(
     html: &mut String,
 ) -> Result<(), CliError> {
     use mdm_audit_datasource::engine::Engine;
-    use mdm_audit_datasource::narrative::{NarrateOptions, Scope, chart, narrate, render};
-    use mdm_audit_datasource::query::NarrativeKind;
+    use mdm_audit_narrative::NarrativeKind;
+    use mdm_audit_narrative::{NarrateOptions, Scope, chart, narrate, render};
     html.push_str("<h2>Narrative: period summary</h2>\n");
     if !tables.iter().any(|t| t == "events") {
         html.push_str("<p class=\"none\">No events table in this store.</p>\n");

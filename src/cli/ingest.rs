@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
+use mdm_audit_store::{WriterOptions, default_writer_id};
 use mdm_audit_transform::Source;
 use mdm_audit_transform::ingest::{self, IngestConfig, Input};
 use mdm_audit_transform::normalize::SourceChoice;
-use mdm_audit_transform::store::{WriterOptions, default_writer_id};
 
 use super::correlate_args::CorrelateArgs;
 use super::store_args::{StoreArgs, runtime};

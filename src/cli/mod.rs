@@ -94,7 +94,7 @@ pub enum CliError {
     Generate(#[from] mdm_audit_generate::GenerateError),
     /// From the store.
     #[error(transparent)]
-    Store(#[from] mdm_audit_transform::store::StoreError),
+    Store(#[from] mdm_audit_store::StoreError),
     /// From an ingest run.
     #[error(transparent)]
     Ingest(#[from] mdm_audit_transform::ingest::IngestError),

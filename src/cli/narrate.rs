@@ -8,11 +8,9 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, ValueEnum};
 use mdm_audit_datasource::engine::Engine;
-use mdm_audit_datasource::narrative::{
-    LlmConfig, NarrateOptions, Scope, narrate, provenance, render,
-};
-use mdm_audit_datasource::query::NarrativeKind;
-use mdm_audit_transform::store::default_writer_id;
+use mdm_audit_narrative::NarrativeKind;
+use mdm_audit_narrative::{LlmConfig, NarrateOptions, Scope, narrate, provenance, render};
+use mdm_audit_store::default_writer_id;
 
 use super::CliError;
 use super::store_args::{StoreArgs, runtime};

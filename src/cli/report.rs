@@ -3,6 +3,7 @@
 //! or JSON (for GRC import).
 #![allow(clippy::print_stdout, reason = "the report is the command's output")]
 
+use mdm_audit_narrative::store_tables;
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -11,10 +12,10 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use mdm_audit_datasource::engine::{Engine, Range};
-use mdm_audit_datasource::narrative::render::{escape_html, escape_md};
-use mdm_audit_datasource::narrative::{Scope, narrate, render};
-use mdm_audit_datasource::query::NarrativeKind;
-use mdm_audit_transform::store::verify_store;
+use mdm_audit_narrative::NarrativeKind;
+use mdm_audit_narrative::render::{escape_html, escape_md};
+use mdm_audit_narrative::{Scope, narrate, render};
+use mdm_audit_store::verify_store;
 use serde_json::{Value, json};
 
 use super::CliError;
@@ -103,7 +104,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
         )?;
         let scope = Scope::new(NarrativeKind::PeriodSummary, from, to);
         let n = narrate(engine.context(), &scope, &options).await.map_err(|e| err(&e))?;
-        let verify = verify_store(&location, &|_, _| {}).await?;
+        let verify = verify_store(&location, &store_tables(), &|_, _| {}).await?;
         // Every human decision on record (none when no narrative was reviewed yet).
         let reviews = match engine
             .run(

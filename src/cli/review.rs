@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use mdm_audit_datasource::narrative::review::{Decision, ReviewRequest, record_review};
-use mdm_audit_transform::store::default_writer_id;
+use mdm_audit_narrative::review::{Decision, ReviewRequest, record_review};
+use mdm_audit_store::default_writer_id;
 
 use super::CliError;
 use super::store_args::{StoreArgs, runtime};

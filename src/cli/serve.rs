@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
+use mdm_audit_store::default_writer_id;
 use mdm_audit_transform::serve::{self, ServeConfig};
-use mdm_audit_transform::store::default_writer_id;
 
 use super::correlate_args::CorrelateArgs;
 use super::store_args::{StoreArgs, runtime};

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use clap::Args;
-use mdm_audit_transform::store::{DEFAULT_STORE, StoreLocation};
+use mdm_audit_store::{DEFAULT_STORE, StoreLocation};
 
 use super::CliError;
 

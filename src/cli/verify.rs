@@ -1,12 +1,13 @@
 //! `mdm-audit verify`: recompute every hash chain of the store and name the first broken link.
 #![allow(clippy::print_stdout, reason = "the report is the command's output")]
 
+use mdm_audit_narrative::store_tables;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mdm_audit_transform::store::{VerifyReport, verify_store};
+use mdm_audit_store::{VerifyReport, verify_store};
 
 use super::CliError;
 use super::store_args::{StoreArgs, runtime};
@@ -34,12 +35,13 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
         b
     });
     let started = std::time::Instant::now();
-    let report = runtime()?.block_on(verify_store(&location, &|table, rows| {
-        if let Some(b) = &bar {
-            b.set_message(table.to_owned());
-            b.set_position(rows);
-        }
-    }))?;
+    let report =
+        runtime()?.block_on(verify_store(&location, &store_tables(), &|table, rows| {
+            if let Some(b) = &bar {
+                b.set_message(table.to_owned());
+                b.set_position(rows);
+            }
+        }))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }

@@ -24,7 +24,7 @@ use chrono::DateTime;
 use mdm_audit_datasource::engine::{Engine, Range};
 use mdm_audit_datasource::plugin::Instance;
 use mdm_audit_datasource::plugin::queries::{Panel, run_query};
-use mdm_audit_transform::store::StoreLocation;
+use mdm_audit_store::StoreLocation;
 
 const TIMELINE: &str = r#"{"queryType":"timeline","limit":1000}"#;
 const STATS: &str = r#"{"queryType":"stats","stats":{"metric":"count"}}"#;

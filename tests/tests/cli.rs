@@ -202,7 +202,7 @@ fn parquet_and_ocsf_formats_and_clear_usage_errors() {
         .expect("valid parquet");
     assert_eq!(
         reader.schema().fields().len(),
-        mdm_audit_transform::schema::events_schema().fields().len()
+        mdm_audit_store::schema::events_schema().fields().len()
     );
     let rows: usize = reader
         .build()

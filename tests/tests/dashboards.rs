@@ -5,6 +5,7 @@
 //! (QUERY_MODEL.md, "Template variables"), and `events` is restricted to the dashboard's time range as
 //! the backend restricts it. Expected values come from the generator's ground truth.
 
+use mdm_audit_narrative::store_tables;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -14,10 +15,8 @@ use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
 use datafusion::prelude::SessionContext;
 use mdm_audit_generate::GroundTruth;
+use mdm_audit_store::{AuditWriter, EpisodeRecord, StoreLocation, WriterOptions, register_tables};
 use mdm_audit_tests::{run_cli, workspace_root};
-use mdm_audit_transform::store::{
-    AuditWriter, EpisodeRecord, StoreLocation, WriterOptions, register_tables,
-};
 
 /// One SQL target of a dashboard panel.
 #[derive(Debug, Clone)]
@@ -146,7 +145,9 @@ async fn store() -> Store {
     )
     .expect("location");
     let ctx = SessionContext::new();
-    register_tables(&loc, &ctx).await.expect("register");
+    register_tables(&loc, &store_tables(), &ctx)
+        .await
+        .expect("register");
     let mut episodes = Vec::new();
     for s in &truth.scenarios {
         let (start, end) = (parse_time(&s.start), parse_time(&s.end));
@@ -235,7 +236,9 @@ async fn context(root: &Path, v: &Vars) -> (SessionContext, Vec<String>) {
     )
     .expect("location");
     let ctx = SessionContext::new();
-    let names = register_tables(&loc, &ctx).await.expect("register");
+    let names = register_tables(&loc, &store_tables(), &ctx)
+        .await
+        .expect("register");
     let provider = ctx
         .deregister_table("events")
         .expect("deregister")

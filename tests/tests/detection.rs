@@ -4,6 +4,7 @@
 //! it. Every planted incident must be found, and the ordinary activity must stay quiet (no
 //! bulk-destructive episode outside the planted bursts, few off-hours or new-actor tags).
 
+use mdm_audit_narrative::store_tables;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -11,8 +12,8 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use mdm_audit_generate::GroundTruth;
+use mdm_audit_store::{StoreLocation, register_tables};
 use mdm_audit_tests::{count_after, run_cli};
-use mdm_audit_transform::store::{StoreLocation, register_tables};
 use sha2::{Digest, Sha256};
 
 fn text(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
@@ -110,7 +111,9 @@ async fn planted_incidents_are_found_and_ordinary_activity_stays_quiet() {
         StoreLocation::parse(&root.join("data").display().to_string(), Default::default())
             .expect("location");
     let ctx = SessionContext::new();
-    register_tables(&location, &ctx).await.expect("tables");
+    register_tables(&location, &store_tables(), &ctx)
+        .await
+        .expect("tables");
     let batches = ctx
         .sql(
             "SELECT event_uid, raw, episode_kind, risk_tags, actor_kind, unresolved, \

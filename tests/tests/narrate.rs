@@ -3,6 +3,7 @@
 //! mass wipe must be in the period summary, every high-risk event of the store must be cited, and the
 //! template's sentences must all pass verification.
 
+use mdm_audit_narrative::store_tables;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -11,8 +12,8 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
 use mdm_audit_generate::GroundTruth;
+use mdm_audit_store::{StoreLocation, register_tables};
 use mdm_audit_tests::{generated_store, run_cli};
-use mdm_audit_transform::store::{StoreLocation, register_tables};
 
 fn make_store(root: &Path) -> GroundTruth {
     generated_store(
@@ -30,7 +31,9 @@ async fn high_risk_uids(root: &Path) -> BTreeSet<String> {
     )
     .expect("location");
     let ctx = SessionContext::new();
-    register_tables(&loc, &ctx).await.expect("register");
+    register_tables(&loc, &store_tables(), &ctx)
+        .await
+        .expect("register");
     let batches = ctx
         .sql("SELECT event_uid FROM events WHERE risk_level IN ('high', 'critical')")
         .await

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int32Type, TimestampMicrosecondType};
-use mdm_audit_transform::batch::events_to_batch;
+use mdm_audit_store::batch::events_to_batch;
 use mdm_audit_transform::normalize::sniff;
 use mdm_audit_transform::output::to_ocsf;
 use mdm_audit_transform::{MappingSet, NormalizeConfig, NormalizedEvent, Normalizer};

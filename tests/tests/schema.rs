@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arrow::datatypes::{DataType, Field, TimeUnit};
-use mdm_audit_transform::batch::events_to_batch;
-use mdm_audit_transform::schema::{dead_letters_schema, events_schema};
+use mdm_audit_store::batch::events_to_batch;
+use mdm_audit_store::schema::{dead_letters_schema, events_schema};
 
 fn utc_micros() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

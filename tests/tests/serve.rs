@@ -2,6 +2,7 @@
 //! back with DataFusion. Events come from a generated estate normalized by `mdm-audit normalize`; the
 //! expected counts come from that input (distinct `event_uid`s), not from the service's answers.
 
+use mdm_audit_narrative::store_tables;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::Path;
@@ -10,8 +11,8 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::SessionContext;
+use mdm_audit_store::{StoreLocation, register_tables};
 use mdm_audit_tests::{ServeProcess, mappings_dir, normalized_estate, read_record, run_cli};
-use mdm_audit_transform::store::{StoreLocation, register_tables};
 use serde_json::Value;
 
 fn client() -> reqwest::Client {
@@ -65,7 +66,9 @@ async fn read_store(store: &Path) -> (BTreeMap<String, u64>, Vec<(String, String
     let location =
         StoreLocation::parse(&store.display().to_string(), HashMap::new()).expect("location");
     let ctx = SessionContext::new();
-    let tables = register_tables(&location, &ctx).await.expect("tables");
+    let tables = register_tables(&location, &store_tables(), &ctx)
+        .await
+        .expect("tables");
     let mut uids = BTreeMap::new();
     if tables.iter().any(|t| t == "events") {
         let batches = ctx

@@ -3,6 +3,7 @@
 //! seeded random moments and restarted on the same store. Afterwards every acknowledged event is in
 //! the store exactly once.
 
+use mdm_audit_narrative::store_tables;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,8 +12,8 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::prelude::SessionContext;
+use mdm_audit_store::{StoreLocation, register_tables};
 use mdm_audit_tests::{ServeProcess, normalized_estate, run_cli};
-use mdm_audit_transform::store::{StoreLocation, register_tables};
 
 /// xorshift64*: the kill schedule is reproducible from the seed.
 struct Rng(u64);
@@ -158,7 +159,9 @@ async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
     let location = StoreLocation::parse(&root.join("data").display().to_string(), HashMap::new())
         .expect("location");
     let ctx = SessionContext::new();
-    register_tables(&location, &ctx).await.expect("tables");
+    register_tables(&location, &store_tables(), &ctx)
+        .await
+        .expect("tables");
     let mut stored: BTreeMap<String, i64> = BTreeMap::new();
     for b in ctx
         .sql("SELECT event_uid, count(*) FROM events GROUP BY event_uid")

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use mdm_audit_datasource::narrative::vocab::vocabulary;
+use mdm_audit_narrative::vocab::vocabulary;
 use mdm_audit_tests::{normalized_estate, workspace_root};
 
 fn pair(v: &serde_json::Value) -> Option<(String, String)> {

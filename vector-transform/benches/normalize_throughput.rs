@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use mdm_audit_transform::batch::events_to_batch;
+use mdm_audit_store::batch::events_to_batch;
 use mdm_audit_transform::normalize::sniff;
 use mdm_audit_transform::{MappingSet, NormalizeConfig, Normalizer, Source};
 

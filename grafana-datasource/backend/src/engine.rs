@@ -6,15 +6,16 @@
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
-use chrono::{DateTime, Utc};
+
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement;
-use mdm_audit_transform::store::{StoreLocation, register_tables};
+use mdm_audit_store::{StoreLocation, register_tables};
 use tokio::sync::Mutex;
 
 use crate::query::{Filters, StatsGroupBy, StatsMetric};
+pub use mdm_audit_store::select::{Range, filter_sql, lit, ts_literal, where_sql};
 
 /// The most rows any query returns; a lower `limit` wins, a higher one is capped with a notice.
 pub const MAX_ROWS: usize = 10_000;
@@ -55,125 +56,12 @@ pub enum EngineError {
     MissingTable(&'static str),
 }
 
-/// A time range in UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Range {
-    /// Start, inclusive.
-    pub from: DateTime<Utc>,
-    /// End, inclusive.
-    pub to: DateTime<Utc>,
-}
-
-impl Range {
-    /// `time` within the range plus the `day` partition bounds for pruning, as SQL.
-    pub fn sql(&self, prefix: &str) -> String {
-        format!(
-            "{prefix}day >= '{}' AND {prefix}day <= '{}' AND {prefix}time >= {} AND {prefix}time <= {}",
-            self.from.format("%Y-%m-%d"),
-            self.to.format("%Y-%m-%d"),
-            ts_literal(self.from),
-            ts_literal(self.to)
-        )
-    }
-}
-
-/// A UTC timestamp literal (DataFusion compares it with the store's `Timestamp(Microsecond, UTC)`).
-pub fn ts_literal(t: DateTime<Utc>) -> String {
-    format!("TIMESTAMP '{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
-}
-
-/// A SQL string literal.
-pub fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
-fn list(values: &[String]) -> String {
-    values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ")
-}
-
-/// The `WHERE` conditions of the filters (empty: none), over the `events` columns.
-pub fn filter_sql(f: &Filters) -> Vec<String> {
-    let mut c = Vec::new();
-    let nonempty = |v: &Option<Vec<String>>| v.as_ref().filter(|v| !v.is_empty()).cloned();
-    if let Some(v) = nonempty(&f.vendors) {
-        c.push(format!("vendor IN ({})", list(&v)));
-    }
-    if let Some(v) = nonempty(&f.actors) {
-        let l = list(&v);
-        c.push(format!(
-            "(actor_upn IN ({l}) OR actor_name IN ({l}) OR actor_id IN ({l}))"
-        ));
-    }
-    if let Some(v) = nonempty(&f.devices) {
-        let l = list(&v);
-        c.push(format!(
-            "(device_id IN ({l}) OR device_serial IN ({l}) OR device_name IN ({l}))"
-        ));
-    }
-    if let Some(v) = nonempty(&f.actions) {
-        c.push(format!("action IN ({})", list(&v)));
-    }
-    if let Some(v) = f.risk_levels.as_ref().filter(|v| !v.is_empty()) {
-        let v: Vec<String> = v.iter().map(|l| l.as_str().to_owned()).collect();
-        c.push(format!("risk_level IN ({})", list(&v)));
-    }
-    if let Some(v) = nonempty(&f.event_uids) {
-        // A textbox variable arrives as one comma-separated value: uids hold no commas or spaces.
-        let uids: Vec<String> = v
-            .iter()
-            .flat_map(|s| s.split([',', ' ', '\n']))
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if !uids.is_empty() {
-            c.push(format!("event_uid IN ({})", list(&uids)));
-        }
-    }
-    if let Some(v) = nonempty(&f.risk_tags) {
-        let ors: Vec<String> = v
-            .iter()
-            .map(|t| format!("array_has(risk_tags, {})", lit(t)))
-            .collect();
-        c.push(format!("({})", ors.join(" OR ")));
-    }
-    if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
-        let pat = lit(&format!(
-            "%{}%",
-            t.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        ));
-        let cols = [
-            "message",
-            "actor_upn",
-            "actor_name",
-            "actor_id",
-            "target_name",
-            "device_name",
-        ];
-        let ors: Vec<String> = cols
-            .iter()
-            .map(|col| format!("lower({col}) LIKE {pat}"))
-            .collect();
-        c.push(format!("({})", ors.join(" OR ")));
-    }
-    c
-}
-
-/// The `WHERE` clause of range plus filters.
-pub fn where_sql(range: &Range, f: &Filters) -> String {
-    let mut c = vec![range.sql("")];
-    c.extend(filter_sql(f));
-    c.join(" AND ")
-}
-
 /// The engine of one store.
 pub struct Engine {
     location: StoreLocation,
     ctx: SessionContext,
     tables: Mutex<(Instant, Vec<String>)>,
-    narratives: crate::narrative::NarrativeCache,
+    narratives: mdm_audit_narrative::NarrativeCache,
 }
 
 /// Narratives kept per store.
@@ -213,7 +101,7 @@ impl Engine {
             location,
             ctx,
             tables: Mutex::new((Instant::now(), Vec::new())),
-            narratives: crate::narrative::NarrativeCache::new(NARRATIVE_CACHE),
+            narratives: mdm_audit_narrative::NarrativeCache::new(NARRATIVE_CACHE),
         };
         let names = engine.register().await?;
         *engine.tables.lock().await = (Instant::now(), names);
@@ -221,12 +109,16 @@ impl Engine {
     }
 
     async fn register(&self) -> Result<Vec<String>, EngineError> {
-        register_tables(&self.location, &self.ctx)
-            .await
-            .map_err(|e| EngineError::Store {
-                location: self.location.display(),
-                message: e.to_string(),
-            })
+        register_tables(
+            &self.location,
+            &mdm_audit_narrative::store_tables(),
+            &self.ctx,
+        )
+        .await
+        .map_err(|e| EngineError::Store {
+            location: self.location.display(),
+            message: e.to_string(),
+        })
     }
 
     /// The store's location as shown to users.
@@ -235,7 +127,7 @@ impl Engine {
     }
 
     /// Narratives written over this store (evidence hash, kind, prompt version, model).
-    pub fn narrative_cache(&self) -> &crate::narrative::NarrativeCache {
+    pub fn narrative_cache(&self) -> &mdm_audit_narrative::NarrativeCache {
         &self.narratives
     }
 

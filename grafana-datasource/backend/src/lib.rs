@@ -4,9 +4,10 @@
 
 pub mod engine;
 pub mod frames;
-pub mod narrative;
 pub mod plugin;
 pub mod query;
 
-pub use mdm_audit_transform::schema::events_schema;
+/// The narrative engine this plugin serves (its own crate).
+pub use mdm_audit_narrative as narrative;
+pub use mdm_audit_store::schema::events_schema;
 pub use plugin::MdmPlugin;

@@ -4,6 +4,11 @@
 
 use serde::Deserialize;
 
+/// The narrative kinds are the narrative engine's own.
+pub use mdm_audit_narrative::NarrativeKind;
+/// The filters and risk levels of the query model are the store's event selection.
+pub use mdm_audit_store::select::{Filters, RiskLevel};
+
 /// The default row cap (`DEFAULT_LIMIT` in `src/types.ts`).
 pub const DEFAULT_LIMIT: u64 = 1000;
 
@@ -38,57 +43,6 @@ impl QueryType {
             Self::Narrative => "narrative",
         }
     }
-}
-
-/// `risk_level` of a normalized event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RiskLevel {
-    /// No risk.
-    None,
-    /// Low.
-    Low,
-    /// Medium.
-    Medium,
-    /// High.
-    High,
-    /// Critical.
-    Critical,
-}
-
-impl RiskLevel {
-    /// The value stored in `risk_level`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-            Self::Critical => "critical",
-        }
-    }
-}
-
-/// Event filters: values within a field are alternatives, fields combine with AND.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Filters {
-    /// `vendor`.
-    pub vendors: Option<Vec<String>>,
-    /// `actor_upn`, `actor_name` or `actor_id`.
-    pub actors: Option<Vec<String>>,
-    /// `device_id`, `device_serial` or `device_name`.
-    pub devices: Option<Vec<String>>,
-    /// `action`.
-    pub actions: Option<Vec<String>>,
-    /// `risk_level`.
-    pub risk_levels: Option<Vec<RiskLevel>>,
-    /// Any of these in `risk_tags`.
-    pub risk_tags: Option<Vec<String>>,
-    /// Case-insensitive substring of message, actor, target or device names.
-    pub text: Option<String>,
-    /// `event_uid`: exactly these events (a narrative citation's evidence set).
-    pub event_uids: Option<Vec<String>>,
 }
 
 /// The number per bucket.
@@ -158,23 +112,6 @@ impl Default for Stats {
             group_by: None,
         }
     }
-}
-
-/// What the narrative tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NarrativeKind {
-    /// The period.
-    #[default]
-    PeriodSummary,
-    /// An episode (or every high-risk one).
-    IncidentTimeline,
-    /// A policy or profile.
-    ChangeReview,
-    /// A device (subject required).
-    DeviceLifecycle,
-    /// An actor (subject required).
-    AdminActivity,
 }
 
 /// `narrative`.

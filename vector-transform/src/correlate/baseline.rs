@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use super::CorrelateStage;
 use super::classify::{actor_label, is_person};
 use crate::NormalizedEvent;
-use crate::store::{StoreError, StoreLocation};
+use mdm_audit_store::{StoreError, StoreLocation};
 
 /// What is known of one actor before this input.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,7 +36,12 @@ impl Baseline {
     /// Reads every actor's history from the `events` table; an empty store gives an empty baseline.
     pub async fn from_store(location: &StoreLocation) -> Result<Self, StoreError> {
         let ctx = datafusion::prelude::SessionContext::new();
-        let names = crate::store::register_tables(location, &ctx).await?;
+        let names = mdm_audit_store::register_tables(
+            location,
+            &mdm_audit_store::TableRegistry::core(),
+            &ctx,
+        )
+        .await?;
         let mut b = Baseline::default();
         if !names.iter().any(|n| n == "events") {
             return Ok(b);

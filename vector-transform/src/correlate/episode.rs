@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use super::CorrelateConfig;
 use super::classify::{actor_label, device_label};
 use crate::NormalizedEvent;
-use crate::store::EpisodeRecord;
+use mdm_audit_store::EpisodeRecord;
 
 /// The kinds of episode, least specific first (an event's `episode_id` names its most specific one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

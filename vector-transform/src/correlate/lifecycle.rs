@@ -6,7 +6,7 @@ use super::CorrelateStage;
 use super::classify::{device_key, ends_lifecycle};
 use super::episode::Kind;
 use crate::NormalizedEvent;
-use crate::store::EpisodeRecord;
+use mdm_audit_store::EpisodeRecord;
 
 impl CorrelateStage {
     /// Joins `e` to its device's lifecycle, opening one at enrollment.

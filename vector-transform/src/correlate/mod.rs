@@ -50,7 +50,7 @@ use episode::{Episode, Kind, rank};
 use crate::NormalizedEvent;
 use crate::enrich::{DirectoryError, DirectoryWatcher};
 use crate::ingest::Stage;
-use crate::store::EpisodeRecord;
+use mdm_audit_store::EpisodeRecord;
 
 /// What correlation is told.
 #[derive(Debug, Clone)]

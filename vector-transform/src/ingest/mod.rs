@@ -17,10 +17,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use chrono::Utc;
 
 use crate::normalize::{Framer, RunStats, SourceChoice, redact_secrets, sniff};
-use crate::store::{
+use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, Normalizer, Source, TransformError};
+use mdm_audit_store::{
     AppendSummary, AuditWriter, EpisodeRecord, StoreError, StoreLocation, WriterOptions,
 };
-use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, Normalizer, Source, TransformError};
 
 /// Events per commit by default.
 pub const DEFAULT_COMMIT_EVENTS: usize = 50_000;

@@ -8,6 +8,7 @@ mod pipeline;
 mod redact;
 mod runner;
 mod sniff;
+mod value;
 
 pub use config::NormalizeConfig;
 pub use framing::{Frame, Framer, MAX_RECORD_BYTES};

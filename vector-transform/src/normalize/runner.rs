@@ -12,8 +12,8 @@ use vrl::value::{Secrets, Value};
 
 use super::{MappingSet, NormalizeConfig, Source};
 use crate::TransformError;
-use crate::event::{NormalizedEvent, to_micros};
 use crate::internal_events::{MappingAborted, MappingRejected};
+use mdm_audit_store::event::{NormalizedEvent, to_micros};
 
 /// A normalized event and the mapping file that produced it.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,7 +160,7 @@ impl Normalizer {
             .and_then(|m| m.get("mdm_mapping"))
             .map(|v| v.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let mut event = NormalizedEvent::from_vrl(target.value).map_err(|reason| {
+        let mut event = super::value::event_from_vrl(target.value).map_err(|reason| {
             let reason = format!("{mapping}: {reason}");
             MappingRejected {
                 source,

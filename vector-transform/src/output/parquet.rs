@@ -5,9 +5,9 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 
 use super::EventSink;
-use crate::batch::events_to_batch;
-use crate::schema::events_schema;
 use crate::{NormalizedEvent, TransformError};
+use mdm_audit_store::batch::events_to_batch;
+use mdm_audit_store::schema::events_schema;
 
 /// Rows per batch / row group written.
 const BATCH_ROWS: usize = 8192;

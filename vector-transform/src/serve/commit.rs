@@ -12,8 +12,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::metrics::Metrics;
 use crate::ingest::Stage;
-use crate::store::{AuditWriter, StoreError, StoreLocation, WriterOptions};
 use crate::{DeadLetter, NormalizedEvent};
+use mdm_audit_store::{AuditWriter, StoreError, StoreLocation, WriterOptions};
 
 /// What a request's share of a group commit was.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::NormalizeConfig;
-use crate::store::WriterOptions;
+use mdm_audit_store::WriterOptions;
 
 /// Listen address by default (loopback: Vector usually runs on the same host).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8686";

@@ -23,8 +23,8 @@ use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
 use super::metrics::Metrics;
 use crate::ingest::Stage;
 use crate::normalize::{Framer, redact_secrets, sniff};
-use crate::store::{AuditWriter, StoreError, StoreLocation};
 use crate::{DeadLetter, NormalizedEvent, Normalizer, Source, TransformError};
+use mdm_audit_store::{AuditWriter, StoreError, StoreLocation};
 
 /// Errors that stop the service.
 #[derive(Debug, thiserror::Error)]

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use grafana_plugin_sdk::backend;
-use mdm_audit_transform::store::StoreLocation;
+use mdm_audit_store::StoreLocation;
 use tokio::sync::Mutex;
 
 use crate::engine::{Engine, EngineError};

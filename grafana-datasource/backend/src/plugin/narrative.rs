@@ -1,4 +1,4 @@
-//! `narrative` queries: the narrative engine (`crate::narrative`) over the panel's time range and
+//! `narrative` queries: the narrative engine (`mdm_audit_narrative`) over the panel's time range and
 //! filters, answered as one frame with a Markdown field (numbered citations, log-derived text
 //! escaped) and a citations field (the cited event_uids), for a Table panel with the Markdown cell
 //! type.
@@ -8,9 +8,9 @@ use grafana_plugin_sdk::prelude::*;
 
 use crate::engine::{Engine, Range};
 use crate::frames::with_notice;
-use crate::narrative::{LlmConfig, NarrateOptions, Scope, narrate_cached, render};
 use crate::plugin::Instance;
 use crate::query::{MdmQuery, NarrativeKind, NarrativeMode};
+use mdm_audit_narrative::{LlmConfig, NarrateOptions, Scope, narrate_cached, render};
 
 /// One `narrative` query with everything it may need.
 #[derive(Debug)]
@@ -116,7 +116,7 @@ pub async fn narrative(
 /// [`MAX_LINKED_UIDS`], else the dashboard of the set's incident, actor or device over its time range
 /// (the overview when none). The full event uid lists stay in `mdm-audit narrate --format json` and
 /// the evidence pack: a month's routine sets hold thousands of uids, too many for a URL.
-pub fn citations_frame(n: &crate::narrative::Narrative) -> Frame {
+pub fn citations_frame(n: &mdm_audit_narrative::Narrative) -> Frame {
     let mut number = Vec::new();
     let mut id = Vec::new();
     let mut kind = Vec::new();
@@ -149,7 +149,10 @@ fn enc(s: &str) -> String {
 pub const MAX_LINKED_UIDS: usize = 100;
 
 /// The dashboard link of one citation.
-pub fn citation_link(n: &crate::narrative::Narrative, c: &crate::narrative::Citation) -> String {
+pub fn citation_link(
+    n: &mdm_audit_narrative::Narrative,
+    c: &mdm_audit_narrative::Citation,
+) -> String {
     let fact = n.facts.iter().find(|f| f.id == c.id);
     let (from, to) = fact.map_or((n.scope.range.from, n.scope.range.to), |f| {
         (f.first, f.last + chrono::Duration::minutes(1))
@@ -170,15 +173,17 @@ pub fn citation_link(n: &crate::narrative::Narrative, c: &crate::narrative::Cita
             "/d/mdm-audit-incident?var-episode={}&{range}",
             enc(f.episode_id.as_deref().unwrap_or_default())
         ),
-        Some(f) if f.actors.len() == 1 && f.kind != crate::narrative::FactKind::Routine => format!(
-            "/d/mdm-audit-admin?var-actor={}&{range}",
-            enc(f
-                .actors
-                .iter()
-                .next()
-                .map(String::as_str)
-                .unwrap_or_default())
-        ),
+        Some(f) if f.actors.len() == 1 && f.kind != mdm_audit_narrative::FactKind::Routine => {
+            format!(
+                "/d/mdm-audit-admin?var-actor={}&{range}",
+                enc(f
+                    .actors
+                    .iter()
+                    .next()
+                    .map(String::as_str)
+                    .unwrap_or_default())
+            )
+        }
         Some(f) if f.devices.len() == 1 => format!(
             "/d/mdm-audit-device?var-device={}&{range}",
             enc(f

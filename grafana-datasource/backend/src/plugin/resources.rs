@@ -264,7 +264,7 @@ async fn post_review(
     engine: &Engine,
     req: &ResourceRequest<'_>,
 ) -> Result<serde_json::Value, ResourceError> {
-    use crate::narrative::review::{Decision, ReviewError, ReviewRequest, record_review};
+    use mdm_audit_narrative::review::{Decision, ReviewError, ReviewRequest, record_review};
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
     struct Body {
@@ -296,10 +296,7 @@ async fn post_review(
         comment: body.comment,
         edited_output: body.text,
     };
-    let writer = format!(
-        "{}-grafana-reviews",
-        mdm_audit_transform::store::default_writer_id()
-    );
+    let writer = format!("{}-grafana-reviews", mdm_audit_store::default_writer_id());
     let rec = record_review(engine.store(), &writer, &request)
         .await
         .map_err(|e| match e {

@@ -1,13 +1,15 @@
-//! The normalized event: one row of the `events` table, as Rust sees it.
+//! The normalized event: one row of the `events` table, as Rust sees it, defined once.
 //!
-//! VRL produces a `vrl::value::Value`; [`NormalizedEvent::from_vrl`] validates it into this struct
-//! (unknown fields are refused, so a mapping cannot invent columns), and [`crate::batch`] turns a slice
-//! of them into an Arrow batch of [`crate::schema::events_schema`]. NDJSON output is this struct's serde
-//! form, so what Vector sends to `mdm-audit serve` and what `normalize` prints are the same shape.
+//! The [`event_columns!`] table below is the single definition of the event: from it follow the
+//! Rust struct [`NormalizedEvent`] (and its serde form, which is the NDJSON shape Vector sends to
+//! `mdm-audit serve` and `normalize` prints), the Arrow fields of [`crate::schema::events_schema`]
+//! (each field's type and nullability from its Rust type, see [`crate::columns`]) and the column
+//! builders of [`crate::batch::events_to_batch`]. `tests/tests/schema.rs` pins the result.
+//! The write path validates a VRL result into this struct (unknown fields are refused, so a mapping
+//! cannot invent columns).
 
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use serde::{Deserialize, Serialize};
-use vrl::value::Value;
 
 /// One old -> new value pair of a change. Secret values are replaced by `[REDACTED]` and flagged.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +26,38 @@ pub struct Change {
     pub redacted: bool,
 }
 
+/// Declares the event struct and, in the same order, its Arrow fields and column arrays.
+macro_rules! event_columns {
+    (
+        $(#[$smeta:meta])*
+        pub struct $name:ident {
+            $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty, )*
+        }
+    ) => {
+        $(#[$smeta])*
+        pub struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        /// The `events` columns, in table order.
+        pub const EVENT_COLUMNS: &[&str] = &[$(stringify!($field)),*];
+
+        /// The Arrow fields of the `events` table, in column order.
+        pub(crate) fn event_fields() -> Vec<arrow::datatypes::Field> {
+            vec![$( <$ty as $crate::columns::Column>::field(stringify!($field)) ),*]
+        }
+
+        /// One Arrow array per column, in column order.
+        pub(crate) fn event_arrays(
+            events: &[$name],
+            ctx: &$crate::columns::BuildContext,
+        ) -> Vec<arrow::array::ArrayRef> {
+            vec![$( <$ty as $crate::columns::Column>::array(events.iter().map(|e| &e.$field), ctx) ),*]
+        }
+    };
+}
+
+event_columns! {
 /// A normalized, risk-tagged MDM event (see `vrl-mappings/README.md` for each field's vocabulary).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -120,6 +154,7 @@ pub struct NormalizedEvent {
     #[serde(default)]
     pub hash: Option<String>,
 }
+}
 
 fn default_risk_level() -> String {
     "none".to_owned()
@@ -177,39 +212,4 @@ mod opt_micros {
         })
         .transpose()
     }
-}
-
-impl NormalizedEvent {
-    /// Validates a VRL result into an event. The error names the offending field, for the dead-letter reason.
-    pub fn from_vrl(value: Value) -> Result<Self, String> {
-        let json = vrl_to_json(value)?;
-        serde_json::from_value(json)
-            .map_err(|e| format!("mapping result is not a valid event: {e}"))
-    }
-}
-
-/// Converts a VRL value to JSON; timestamps become RFC 3339 strings truncated to microseconds.
-pub fn vrl_to_json(value: Value) -> Result<serde_json::Value, String> {
-    Ok(match value {
-        Value::Timestamp(t) => serde_json::Value::String(format_time(&to_micros(t))),
-        Value::Object(map) => serde_json::Value::Object(
-            map.into_iter()
-                .map(|(k, v)| Ok((k.into(), vrl_to_json(v)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        Value::Array(items) => serde_json::Value::Array(
-            items
-                .into_iter()
-                .map(vrl_to_json)
-                .collect::<Result<_, String>>()?,
-        ),
-        Value::Bytes(b) => serde_json::Value::String(String::from_utf8_lossy(&b).into_owned()),
-        Value::Integer(i) => serde_json::Value::from(i),
-        Value::Float(f) => serde_json::Number::from_f64(f.into_inner())
-            .map(serde_json::Value::Number)
-            .ok_or_else(|| "mapping result holds a non-finite number".to_owned())?,
-        Value::Boolean(b) => serde_json::Value::Bool(b),
-        Value::Null => serde_json::Value::Null,
-        Value::Regex(r) => serde_json::Value::String(r.to_string()),
-    })
 }

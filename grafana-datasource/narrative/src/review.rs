@@ -12,10 +12,10 @@ use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
 use datafusion::prelude::SessionContext;
-use mdm_audit_transform::store::{
-    REVIEWS, StoreError, StoreLocation, TableWriter, WriterOptions, register_tables,
-};
+use mdm_audit_store::{StoreError, StoreLocation, TableWriter, WriterOptions, register_tables};
 use serde::Serialize;
+
+use super::tables::{REVIEWS, store_tables};
 use sha2::{Digest, Sha256};
 
 /// A reviewer's decision.
@@ -127,7 +127,7 @@ fn one_string(batches: &[RecordBatch], col: usize) -> Option<String> {
 /// The hash of the narrative's current text: the newest edit's, else the engine's output.
 async fn current_hash(location: &StoreLocation, narrative_id: &str) -> Result<String, ReviewError> {
     let ctx = SessionContext::new();
-    let tables = register_tables(location, &ctx).await?;
+    let tables = register_tables(location, &store_tables(), &ctx).await?;
     if !tables.iter().any(|t| t == "narratives") {
         return Err(ReviewError::UnknownNarrative(narrative_id.to_owned()));
     }

@@ -2,6 +2,8 @@
 //! sentences (template narrator, or an OpenAI-compatible LLM with the template as fallback) ->
 //! verification (every sentence cites evidence that states what it says) -> Markdown / JSON / HTML.
 //! Shared by the Grafana plugin (`narrative` queries) and the CLI (`mdm-audit narrate`, `report`).
+//! Its input is its own [`Scope`] (a kind, a time range, a subject, the store's event filters), not
+//! the plugin's query model; it declares its own tables (`narratives`, `reviews`) in [`tables`].
 
 pub mod changes;
 pub mod chart;
@@ -15,6 +17,7 @@ pub mod render;
 pub mod review;
 pub mod run;
 pub mod story;
+pub mod tables;
 pub mod template;
 pub mod verify;
 pub mod vocab;
@@ -22,7 +25,24 @@ pub mod vocab;
 #[cfg(test)]
 mod tests;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// What the narrative tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NarrativeKind {
+    /// The period.
+    #[default]
+    PeriodSummary,
+    /// An episode (or every high-risk one).
+    IncidentTimeline,
+    /// A policy or profile.
+    ChangeReview,
+    /// A device (subject required).
+    DeviceLifecycle,
+    /// An actor (subject required).
+    AdminActivity,
+}
 
 pub use evidence::{Evidence, EvidenceEpisode, EvidenceEvent, Scope, kind_str, load};
 pub use facts::{Fact, FactKind, compact};
@@ -31,6 +51,7 @@ pub use run::{
     NarrateOptions, NarrativeCache, narrate, narrate_cached, narrate_evidence,
     narrate_evidence_cached,
 };
+pub use tables::{NARRATIVES, REVIEWS, narrative_tables, store_tables};
 pub use verify::{Dropped, verify};
 
 /// A narrative failure the caller cannot fall back from (the LLM's failures fall back to the

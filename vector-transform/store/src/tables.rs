@@ -130,74 +130,51 @@ pub static EPISODES: LazyLock<TableSpec> = LazyLock::new(|| {
     }
 });
 
-/// `narratives`: the narrative engine's own audit trail, one row per narrative written: who asked,
-/// the scope, the evidence and its hash, the prompt, the model and parameters, the output and its
-/// hash, the verification result, tokens and latency; partitioned by the UTC day it was written.
-pub static NARRATIVES: LazyLock<TableSpec> = LazyLock::new(|| {
-    let s = |n: &str| Field::new(n, DataType::Utf8, true);
-    let req = |n: &str| Field::new(n, DataType::Utf8, false);
-    let int = |n: &str| Field::new(n, DataType::Int64, true);
-    TableSpec {
-        name: "narratives",
-        schema: with_chain(vec![
-            req("narrative_id"),
-            Field::new("created_time", time_type(), false),
-            req("asked_by"),
-            s("org"),
-            req("kind"),
-            req("scope"),
-            Field::new("evidence_ids", string_list_type(), false),
-            req("evidence_hash"),
-            Field::new("cited_event_uids", string_list_type(), false),
-            req("prompt_version"),
-            s("prompt_hash"),
-            req("narrator"),
-            s("model"),
-            s("params"),
-            s("fallback_reason"),
-            req("output"),
-            req("output_hash"),
-            int("sentences"),
-            int("dropped"),
-            s("dropped_reasons"),
-            int("prompt_tokens"),
-            int("completion_tokens"),
-            int("latency_ms"),
-        ]),
-        partitioning: Partitioning::DayOf("created_time"),
-        stats_columns: Some(
-            "narrative_id,created_time,asked_by,kind,evidence_hash,chain_id,chain_seq",
-        ),
-    }
-});
-
-/// `reviews`: human decisions on narratives (approve, edit, reject), append-only: the newest row of a
-/// `narrative_id` is its status, and an edit keeps the text it replaced (by hash) and the new text.
-pub static REVIEWS: LazyLock<TableSpec> = LazyLock::new(|| {
-    let s = |n: &str| Field::new(n, DataType::Utf8, true);
-    let req = |n: &str| Field::new(n, DataType::Utf8, false);
-    TableSpec {
-        name: "reviews",
-        schema: with_chain(vec![
-            req("review_id"),
-            req("narrative_id"),
-            Field::new("review_time", time_type(), false),
-            req("reviewer"),
-            s("org"),
-            req("decision"),
-            s("comment"),
-            req("reviewed_output_hash"),
-            s("edited_output"),
-            s("edited_output_hash"),
-        ]),
-        partitioning: Partitioning::DayOf("review_time"),
-        stats_columns: Some(
-            "review_id,narrative_id,review_time,reviewer,decision,chain_id,chain_seq",
-        ),
-    }
-});
-
-/// The tables `mdm-audit-transform` writes.
-pub fn write_path_tables() -> [&'static TableSpec; 3] {
+/// The tables of the contract, declared by this crate: `events` and `dead_letters` (the write path's
+/// output) and `episodes` (correlation's output, which the plugin and narratives read).
+pub fn core_tables() -> [&'static TableSpec; 3] {
     [&EVENTS, &DEAD_LETTERS, &EPISODES]
+}
+
+/// The tables of one store, each declared by the crate that owns it: this crate declares
+/// [`core_tables`], the narrative engine declares `narratives` and `reviews`. `verify` checks them in
+/// the order they were declared (and any other Delta table it finds), and queries register them.
+#[derive(Debug, Clone)]
+pub struct TableRegistry {
+    tables: Vec<&'static TableSpec>,
+}
+
+impl TableRegistry {
+    /// A registry of the core tables only.
+    pub fn core() -> Self {
+        Self {
+            tables: core_tables().to_vec(),
+        }
+    }
+
+    /// Adds an owner's tables; a name declared twice is kept once (the first declaration).
+    #[must_use]
+    pub fn with(mut self, tables: impl IntoIterator<Item = &'static TableSpec>) -> Self {
+        for t in tables {
+            if !self.tables.iter().any(|k| k.name == t.name) {
+                self.tables.push(t);
+            }
+        }
+        self
+    }
+
+    /// The declared tables, in declaration order.
+    pub fn tables(&self) -> &[&'static TableSpec] {
+        &self.tables
+    }
+
+    /// The declared table names, in declaration order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.tables.iter().map(|t| t.name)
+    }
+
+    /// The table declared under `name`.
+    pub fn get(&self, name: &str) -> Option<&'static TableSpec> {
+        self.tables.iter().copied().find(|t| t.name == name)
+    }
 }

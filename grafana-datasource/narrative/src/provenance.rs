@@ -11,10 +11,9 @@ use arrow::array::{
 };
 use arrow::datatypes::DataType;
 use chrono::Utc;
-use mdm_audit_transform::store::{
-    NARRATIVES, StoreError, StoreLocation, TableWriter, WriterOptions,
-};
+use mdm_audit_store::{StoreError, StoreLocation, TableWriter, WriterOptions};
 
+use super::tables::NARRATIVES;
 use super::{Narrative, render};
 
 /// Who asked for a narrative.
@@ -49,11 +48,7 @@ pub fn narrative_batch(
     };
     let l = |v: &[String]| {
         let mut b = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(
-            arrow::datatypes::Field::new(
-                mdm_audit_transform::schema::LIST_ITEM,
-                DataType::Utf8,
-                false,
-            ),
+            arrow::datatypes::Field::new(mdm_audit_store::schema::LIST_ITEM, DataType::Utf8, false),
         ));
         for x in v {
             b.values().append_value(x);

@@ -10,7 +10,7 @@ use super::facts::Fact;
 use super::story::{Plan, distinct};
 use super::vocab::vocabulary;
 use super::{Origin, Section, Sentence};
-use crate::query::NarrativeKind;
+use crate::NarrativeKind;
 
 /// Devices named in a sentence at most.
 pub const MAX_NAMED: usize = 5;

@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 
 use super::NarrativeError;
 use super::columns::{ints, lists, read_events, strings, times};
-use crate::engine::{Range, filter_sql, lit};
-use crate::query::{Filters, NarrativeKind};
+use crate::NarrativeKind;
+use mdm_audit_store::select::{Filters, Range, filter_sql, lit, ts_literal};
 
 /// The most events one narrative reads (the rest is reported as truncated).
 pub const MAX_EVIDENCE: usize = 50_000;
@@ -554,8 +554,8 @@ async fn load_episodes(
         "SELECT episode_id, episode_kind, reason, actor, first_time, last_time, event_count, \
          device_count, event_uids, risk_tags, max_risk_score, updated_time, chain_seq FROM episodes \
          WHERE first_time <= {} AND last_time >= {} ORDER BY episode_id, updated_time, chain_seq",
-        crate::engine::ts_literal(r.to),
-        crate::engine::ts_literal(r.from)
+        ts_literal(r.to),
+        ts_literal(r.from)
     );
     let batches = ctx.sql(&sql).await?.collect().await?;
     // The newest row of an episode is its state (rows are ordered by updated_time).
