@@ -1,4 +1,4 @@
-//! The narrative vocabulary (`grafana-datasource/backend/src/narrative/phrases.tsv`) covers every
+//! The narrative vocabulary (`grafana-datasource/narrative/src/phrases.tsv`) covers every
 //! canonical action x target type pair the VRL mappings emit: on every sample's expected output
 //! (written from the vendors' documentation) and on a generated estate run through the real
 //! mappings. A mapping that starts emitting a new pair fails here until the table says it in words.
