@@ -215,7 +215,11 @@ pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
     let found = rt.block_on(risk_found(&location))?;
     step(4, "writing the evidence report");
     let report = args.out.join(REPORT_FILE);
-    rt.block_on(super::demo_report::write(&location, &verify, &report))?;
+    let html = rt.block_on(mdm_audit_narrative::report::demo::demo_html(
+        &location, &verify,
+    ))?;
+    std::fs::write(&report, html)
+        .map_err(|e| TransformError::io(format!("writing {}", report.display()), e))?;
     let outcome = Outcome {
         ingest: summary,
         verify,
@@ -266,7 +270,7 @@ async fn risk_found(location: &StoreLocation) -> Result<String, CliError> {
         if sql.contains("FROM episodes") && !tables.iter().any(|t| t == "episodes") {
             continue;
         }
-        let (_, found) = super::demo_report::rows(&ctx, sql).await?;
+        let (_, found) = mdm_audit_narrative::report::sql_rows(&ctx, sql).await?;
         let _ = writeln!(text, "\n{title}");
         for cells in found {
             let _ = writeln!(text, "  {}", cells.join("  "));

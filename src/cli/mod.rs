@@ -2,7 +2,6 @@
 
 mod correlate_args;
 mod demo;
-mod demo_report;
 mod generate;
 mod ingest;
 mod narrate;
@@ -95,6 +94,8 @@ pub enum CliError {
     /// From the store.
     #[error(transparent)]
     Store(#[from] mdm_audit_store::StoreError),
+    #[error(transparent)]
+    Report(#[from] mdm_audit_narrative::report::ReportError),
     /// From an ingest run.
     #[error(transparent)]
     Ingest(#[from] mdm_audit_transform::ingest::IngestError),

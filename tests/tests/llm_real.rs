@@ -219,7 +219,7 @@ fn a_real_small_model_narrates_through_a_response_format_its_server_accepts() {
             "--no-record",
         ])
         .current_dir(root)
-        .env("MDM_AUDIT_LOG", "warn,mdm_audit_datasource=debug")
+        .env("MDM_AUDIT_LOG", "warn,mdm_audit_narrative=debug")
         .stdin(Stdio::null())
         .output()
         .expect("spawn mdm-audit narrate");

@@ -14,6 +14,7 @@ mod glue;
 pub mod llm;
 pub mod provenance;
 pub mod render;
+pub mod report;
 pub mod review;
 pub mod run;
 pub mod story;

@@ -4,7 +4,12 @@
 //! refused. The time range also bounds the `day` partition column, so whole days are pruned.
 
 use chrono::{DateTime, Utc};
+use datafusion::common::ScalarValue;
+use datafusion::prelude::{Expr, col};
 use serde::Deserialize;
+
+use crate::dedupe::day_of;
+use crate::tables::DAY;
 
 /// `risk_level` of a normalized event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -67,6 +72,22 @@ pub struct Range {
 }
 
 impl Range {
+    /// `time` within the range plus the `day` partition bounds for pruning, as an expression.
+    pub fn expr(&self) -> Expr {
+        let day = |t: DateTime<Utc>| datafusion::prelude::lit(ScalarValue::Date32(Some(day_of(t))));
+        let ts = |t: DateTime<Utc>| {
+            datafusion::prelude::lit(ScalarValue::TimestampMicrosecond(
+                Some(t.timestamp_micros()),
+                Some("UTC".into()),
+            ))
+        };
+        col(DAY)
+            .gt_eq(day(self.from))
+            .and(col(DAY).lt_eq(day(self.to)))
+            .and(col("time").gt_eq(ts(self.from)))
+            .and(col("time").lt_eq(ts(self.to)))
+    }
+
     /// `time` within the range plus the `day` partition bounds for pruning, as SQL.
     pub fn sql(&self, prefix: &str) -> String {
         format!(

@@ -1,4 +1,4 @@
-//! The demo's evidence report: one self-contained HTML file an auditor can open, built from the
+//! The demo's evidence report (`mdm-audit demo` writes it to `report.html`): one self-contained HTML file an auditor can open, built from the
 //! store through DataFusion. Every value that comes from the logs is HTML-escaped (log content is
 //! data: an admin can put markup in a policy name).
 //!
@@ -8,67 +8,14 @@
 //! tables: the hash-chain proof (each writer's chain head per table), the risk found per level, the
 //! correlated episodes with their one-line reasons and cited events, the highest-risk events.
 
-use mdm_audit_narrative::store_tables;
 use std::fmt::Write as _;
-use std::path::Path;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
 use mdm_audit_store::{StoreLocation, VerifyReport, register_tables};
-use mdm_audit_transform::TransformError;
 
-use super::CliError;
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A query result as rows of display strings, with the column names.
-pub async fn rows(
-    ctx: &SessionContext,
-    sql: &str,
-) -> Result<(Vec<String>, Vec<Vec<String>>), CliError> {
-    let q = |e: datafusion::error::DataFusionError| {
-        CliError::Usage(format!("report query failed: {e}\n{sql}"))
-    };
-    let batches: Vec<RecordBatch> = ctx.sql(sql).await.map_err(q)?.collect().await.map_err(q)?;
-    let opts = FormatOptions::default();
-    let mut names = Vec::new();
-    let mut out = Vec::new();
-    for b in &batches {
-        if names.is_empty() {
-            names = b
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect();
-        }
-        let cols: Vec<ArrayFormatter<'_>> = b
-            .columns()
-            .iter()
-            .map(|c| ArrayFormatter::try_new(c.as_ref(), &opts))
-            .collect::<Result<_, _>>()
-            .map_err(|e| CliError::Usage(format!("formatting: {e}")))?;
-        for row in 0..b.num_rows() {
-            out.push(cols.iter().map(|c| c.value(row).to_string()).collect());
-        }
-    }
-    Ok((names, out))
-}
+use super::{ReportError, sql_rows};
+use crate::render::{self, escape_html};
+use crate::{NarrateOptions, NarrativeKind, Scope, chart, narrate, store_tables};
 
 fn table(html: &mut String, names: &[String], rows: &[Vec<String>]) {
     if rows.is_empty() {
@@ -77,7 +24,7 @@ fn table(html: &mut String, names: &[String], rows: &[Vec<String>]) {
     }
     html.push_str("<table><thead><tr>");
     for n in names {
-        let _ = write!(html, "<th>{}</th>", escape(n));
+        let _ = write!(html, "<th>{}</th>", escape_html(n));
     }
     html.push_str("</tr></thead><tbody>\n");
     for r in rows {
@@ -89,10 +36,10 @@ fn table(html: &mut String, names: &[String], rows: &[Vec<String>]) {
                 let _ = write!(
                     html,
                     "<td><details><summary>{n} events</summary><code>{}</code></details></td>",
-                    escape(c)
+                    escape_html(c)
                 );
             } else {
-                let _ = write!(html, "<td>{}</td>", escape(c));
+                let _ = write!(html, "<td>{}</td>", escape_html(c));
             }
         }
         html.push_str("</tr>\n");
@@ -100,12 +47,11 @@ fn table(html: &mut String, names: &[String], rows: &[Vec<String>]) {
     html.push_str("</tbody></table>\n");
 }
 
-/// Writes the report for the store at `location` to `path`.
-pub async fn write(
+/// The report for the store at `location`, which `verify` found as `verify` says.
+pub async fn demo_html(
     location: &StoreLocation,
     verify: &VerifyReport,
-    path: &Path,
-) -> Result<(), CliError> {
+) -> Result<String, ReportError> {
     let ctx = SessionContext::new();
     let tables = register_tables(location, &store_tables(), &ctx).await?;
     let mut html = String::from(
@@ -122,11 +68,11 @@ pub async fn write(
     let _ = writeln!(
         html,
         "<p>Store <code>{}</code>, generated {} by <code>mdm-audit demo</code>.</p>",
-        escape(&location.display()),
+        escape_html(&location.display()),
         chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC")
     );
 
-    narrative_section(location, &ctx, &tables, verify, &mut html).await?;
+    narrative_section(&ctx, &tables, verify, &mut html).await?;
     html.push_str("<h2>Integrity</h2>\n");
     let _ = writeln!(
         html,
@@ -208,42 +154,36 @@ pub async fn write(
         ),
     ];
     for (title, needs, sql) in sections {
-        let _ = writeln!(html, "<h2>{}</h2>", escape(title));
+        let _ = writeln!(html, "<h2>{}</h2>", escape_html(title));
         if !tables.iter().any(|t| t == needs) {
             let _ = writeln!(
                 html,
                 "<p class=\"none\">No {} table in this store.</p>",
-                escape(needs)
+                escape_html(needs)
             );
             continue;
         }
-        let (names, found) = rows(&ctx, sql).await?;
+        let (names, found) = sql_rows(&ctx, sql).await?;
         table(&mut html, &names, &found);
     }
     html.push_str("</body></html>\n");
-    std::fs::write(path, html)
-        .map_err(|e| TransformError::io(format!("writing {}", path.display()), e))?;
-    Ok(())
+    Ok(html)
 }
 
 /// The period summary narrative over the whole store (template narrator, no LLM), with the
 /// risk-over-time chart and its findings marked.
 async fn narrative_section(
-    location: &StoreLocation,
     ctx: &SessionContext,
     tables: &[String],
     verify: &VerifyReport,
     html: &mut String,
-) -> Result<(), CliError> {
-    use mdm_audit_datasource::engine::Engine;
-    use mdm_audit_narrative::NarrativeKind;
-    use mdm_audit_narrative::{NarrateOptions, Scope, chart, narrate, render};
+) -> Result<(), ReportError> {
     html.push_str("<h2>Narrative: period summary</h2>\n");
     if !tables.iter().any(|t| t == "events") {
         html.push_str("<p class=\"none\">No events table in this store.</p>\n");
         return Ok(());
     }
-    let (_, span) = rows(
+    let (_, span) = sql_rows(
         ctx,
         "SELECT CAST(min(time) AS BIGINT) AS first, CAST(max(time) AS BIGINT) AS last FROM events",
     )
@@ -258,18 +198,14 @@ async fn narrative_section(
         html.push_str("<p class=\"none\">No events.</p>\n");
         return Ok(());
     };
-    let err = |e: &dyn std::fmt::Display| CliError::Usage(format!("narrative: {e}"));
-    let engine = Engine::open(location.clone()).await.map_err(|e| err(&e))?;
     let scope = Scope::new(
         NarrativeKind::PeriodSummary,
         from,
         to + chrono::Duration::seconds(1),
     );
-    let mut n = narrate(engine.context(), &scope, &NarrateOptions::default())
-        .await
-        .map_err(|e| err(&e))?;
+    let mut n = narrate(ctx, &scope, &NarrateOptions::default()).await?;
     n.coverage.verified = Some(verify.is_intact());
-    let (_, daily) = rows(
+    let (_, daily) = sql_rows(
         ctx,
         "SELECT CAST(CAST(time AS DATE) AS VARCHAR) AS day, risk_level, count(*) AS n FROM events \
          WHERE risk_level IN ('medium', 'high', 'critical') GROUP BY 1, 2 ORDER BY 1",
@@ -303,7 +239,7 @@ mod tests {
     #[test]
     fn markup_from_the_logs_is_escaped() {
         assert_eq!(
-            super::escape("<script>alert('x')</script> & \"y\""),
+            crate::render::escape_html("<script>alert('x')</script> & \"y\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;y&quot;"
         );
     }
