@@ -37,85 +37,67 @@ pub trait Column {
         Self: 'a;
 }
 
-impl Column for String {
-    fn data_type() -> DataType {
-        DataType::Utf8
-    }
-    fn nullable() -> bool {
-        false
-    }
-    fn array<'a>(values: impl ExactSizeIterator<Item = &'a Self>, _: &BuildContext) -> ArrayRef {
-        let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
-        for v in values {
-            b.append_value(v);
+/// A scalar column: `$ty` values appended to the builder `$new` makes for `$n` rows, with `$append`
+/// (`append_value` for a required column, `append_option` for a nullable one).
+macro_rules! scalar_column {
+    ($ty:ty, $data_type:expr, $nullable:expr, |$n:ident| $new:expr, |$b:ident, $v:ident| $append:expr) => {
+        impl Column for $ty {
+            fn data_type() -> DataType {
+                $data_type
+            }
+            fn nullable() -> bool {
+                $nullable
+            }
+            fn array<'a>(
+                values: impl ExactSizeIterator<Item = &'a Self>,
+                _: &BuildContext,
+            ) -> ArrayRef {
+                let $n = values.len();
+                let mut $b = $new;
+                for $v in values {
+                    $append;
+                }
+                Arc::new($b.finish())
+            }
         }
-        Arc::new(b.finish())
-    }
+    };
 }
 
-impl Column for Option<String> {
-    fn data_type() -> DataType {
-        DataType::Utf8
-    }
-    fn nullable() -> bool {
-        true
-    }
-    fn array<'a>(values: impl ExactSizeIterator<Item = &'a Self>, _: &BuildContext) -> ArrayRef {
-        let mut b = StringBuilder::with_capacity(values.len(), values.len() * 16);
-        for v in values {
-            b.append_option(v.as_deref());
-        }
-        Arc::new(b.finish())
-    }
-}
-
-impl Column for i32 {
-    fn data_type() -> DataType {
-        DataType::Int32
-    }
-    fn nullable() -> bool {
-        false
-    }
-    fn array<'a>(values: impl ExactSizeIterator<Item = &'a Self>, _: &BuildContext) -> ArrayRef {
-        let mut b = Int32Builder::with_capacity(values.len());
-        for v in values {
-            b.append_value(*v);
-        }
-        Arc::new(b.finish())
-    }
-}
-
-impl Column for Option<i64> {
-    fn data_type() -> DataType {
-        DataType::Int64
-    }
-    fn nullable() -> bool {
-        true
-    }
-    fn array<'a>(values: impl ExactSizeIterator<Item = &'a Self>, _: &BuildContext) -> ArrayRef {
-        let mut b = Int64Builder::with_capacity(values.len());
-        for v in values {
-            b.append_option(*v);
-        }
-        Arc::new(b.finish())
-    }
-}
-
-impl Column for Option<bool> {
-    fn data_type() -> DataType {
-        DataType::Boolean
-    }
-    fn nullable() -> bool {
-        true
-    }
-    fn array<'a>(values: impl ExactSizeIterator<Item = &'a Self>, _: &BuildContext) -> ArrayRef {
-        let mut b = BooleanBuilder::with_capacity(values.len());
-        for v in values {
-            b.append_option(*v);
-        }
-        Arc::new(b.finish())
-    }
-}
+scalar_column!(
+    String,
+    DataType::Utf8,
+    false,
+    |n| StringBuilder::with_capacity(n, n * 16),
+    |b, v| b.append_value(v)
+);
+scalar_column!(
+    Option<String>,
+    DataType::Utf8,
+    true,
+    |n| StringBuilder::with_capacity(n, n * 16),
+    |b, v| b.append_option(v.as_deref())
+);
+scalar_column!(
+    i32,
+    DataType::Int32,
+    false,
+    |n| Int32Builder::with_capacity(n),
+    |b, v| b.append_value(*v)
+);
+scalar_column!(
+    Option<i64>,
+    DataType::Int64,
+    true,
+    |n| Int64Builder::with_capacity(n),
+    |b, v| b.append_option(*v)
+);
+scalar_column!(
+    Option<bool>,
+    DataType::Boolean,
+    true,
+    |n| BooleanBuilder::with_capacity(n),
+    |b, v| b.append_option(*v)
+);
 
 impl Column for DateTime<Utc> {
     fn data_type() -> DataType {
