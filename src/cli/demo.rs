@@ -11,12 +11,15 @@ use mdm_audit_narrative::store_tables;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mdm_audit_generate::{self as generate, DirSink, FeedSink, GROUND_TRUTH_FILE, GenerateConfig};
-use mdm_audit_store::{StoreLocation, VerifyReport, WriterOptions, verify_store};
+use mdm_audit_store::{
+    HeadSigner, StoreLocation, TrustedKeys, VerifyReport, WriterOptions, verify_store,
+};
 use mdm_audit_transform::TransformError;
 use mdm_audit_transform::ingest::{self, IngestConfig, IngestSummary, Input};
 
@@ -96,7 +99,7 @@ fn prepare_out(out: &Path) -> Result<(), CliError> {
                 out.display()
             )));
         }
-        for sub in ["estate", "store"] {
+        for sub in ["estate", "store", "keys"] {
             let p = out.join(sub);
             if p.exists() {
                 std::fs::remove_dir_all(&p)
@@ -108,10 +111,28 @@ fn prepare_out(out: &Path) -> Result<(), CliError> {
         .map_err(|e| TransformError::io(format!("creating {}", out.display()), e))?;
     std::fs::write(
         out.join(MARKER),
-        "written by mdm-audit demo; a re-run replaces this directory's estate/, store/ and report\n",
+        "written by mdm-audit demo; a re-run replaces this directory's estate/, store/, keys/ and report\n",
     )
     .map_err(|e| TransformError::io(format!("writing {}", out.display()), e))?;
     Ok(())
+}
+
+/// The demo writer's signing key: a new one, written to `<out>/keys/` (private key readable by its
+/// owner only, public key beside it) so that the signed chain heads can be checked again later.
+fn demo_key(out: &Path) -> Result<Arc<HeadSigner>, CliError> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = out.join("keys");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| TransformError::io(format!("creating {}", dir.display()), e))?;
+    let signer = HeadSigner::generate();
+    let private = dir.join("demo-writer.pem");
+    std::fs::write(&private, signer.private_pem()?)
+        .and_then(|()| std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)))
+        .map_err(|e| TransformError::io(format!("writing {}", private.display()), e))?;
+    let public = dir.join("demo-writer.pem.pub");
+    std::fs::write(&public, signer.public_pem()?)
+        .map_err(|e| TransformError::io(format!("writing {}", public.display()), e))?;
+    Ok(Arc::new(signer))
 }
 
 /// Generates the estate into `dir`; returns its feed files.
@@ -199,7 +220,8 @@ pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
     bar.set_length(total);
     let mut config = IngestConfig::new("demo");
     config.normalize = args.mapping.config();
-    config.writer = WriterOptions::new("demo");
+    let signer = demo_key(&args.out)?;
+    config.writer = WriterOptions::new("demo").with_signer(Some(signer.clone()));
     let summary = rt.block_on(ingest::ingest(
         &location,
         inputs.iter().map(|p| Input::File(p.clone())).collect(),
@@ -211,7 +233,13 @@ pub fn run(mut args: DemoArgs) -> Result<ExitCode, CliError> {
     eprintln!("  {}", summary.line());
 
     step(3, "verifying every hash chain from the files on disk");
-    let verify = rt.block_on(verify_store(&location, &store_tables(), &|_, _| {}))?;
+    let trusted = TrustedKeys::from_pem(&signer.public_pem()?, "the demo's key")?;
+    let verify = rt.block_on(verify_store(
+        &location,
+        &store_tables(),
+        Some(&trusted),
+        &|_, _| {},
+    ))?;
     let found = rt.block_on(risk_found(&location))?;
     step(4, "writing the evidence report");
     let report = args.out.join(REPORT_FILE);

@@ -12,7 +12,7 @@ use mdm_audit_transform::ingest::{self, IngestConfig, Input};
 use mdm_audit_transform::normalize::SourceChoice;
 
 use super::correlate_args::CorrelateArgs;
-use super::store_args::{StoreArgs, runtime};
+use super::store_args::{SigningArgs, StoreArgs, runtime};
 use super::{CliError, MappingArgs};
 
 #[derive(Debug, Args)]
@@ -22,6 +22,8 @@ pub struct IngestArgs {
     /// This writer's chain id; each process that writes a store needs its own.
     #[arg(long, env = "MDM_AUDIT_WRITER_ID", value_name = "ID")]
     writer_id: Option<String>,
+    #[command(flatten)]
+    signing: SigningArgs,
     /// Which feed raw records are: auto recognizes each record by its shape (normalized events,
     /// as `mdm-audit normalize` writes them, are always recognized).
     #[arg(long, default_value = "auto", value_parser = parse_choice)]
@@ -75,6 +77,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
     }
     let mut writer = WriterOptions::new(args.writer_id.clone().unwrap_or_else(default_writer_id));
     writer.fsync = !args.no_fsync;
+    writer.signer = args.signing.signer()?;
     let config = IngestConfig {
         normalize: args.mapping.config(),
         source: args.source,

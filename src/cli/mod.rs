@@ -4,6 +4,7 @@ mod correlate_args;
 mod demo;
 mod generate;
 mod ingest;
+mod keygen;
 mod narrate;
 mod normalize;
 mod report;
@@ -54,6 +55,9 @@ enum Command {
     /// Record a human decision on a narrative (approve, edit with new text, reject) in the store's
     /// hash-chained reviews table; an edit keeps the history.
     Review(review::ReviewArgs),
+    /// Make an Ed25519 key for a writer: a private key to sign chain heads with (--signing-key) and
+    /// its public key (<file>.pub) for `verify --trusted-keys`.
+    Keygen(keygen::KeygenArgs),
 }
 
 /// Options shared by every command that runs the VRL mappings.
@@ -119,5 +123,6 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Narrate(args) => narrate::run(args),
         Command::Report(args) => report::run(args),
         Command::Review(args) => review::run(args),
+        Command::Keygen(args) => keygen::run(args),
     }
 }

@@ -11,7 +11,7 @@ use mdm_audit_narrative::report::EvidencePack;
 
 use super::CliError;
 use super::narrate::NarrativeArgs;
-use super::store_args::{StoreArgs, runtime};
+use super::store_args::{StoreArgs, TrustArgs, runtime};
 
 /// Output format of `report`.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -30,6 +30,8 @@ pub struct ReportArgs {
     store: StoreArgs,
     #[command(flatten)]
     narrative: NarrativeArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "md")]
     format: ReportFormat,
@@ -39,6 +41,7 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
     let location = args.store.location()?;
     let (from, to) = args.narrative.range()?;
     let options = args.narrative.options();
+    let trusted = args.trust.keys()?;
     let pack = runtime()?.block_on(async {
         let engine = Engine::open(location.clone())
             .await
@@ -48,7 +51,15 @@ pub fn run(args: ReportArgs) -> Result<ExitCode, CliError> {
             .await
             .map_err(|e| CliError::Usage(e.to_string()))?;
         Ok::<_, CliError>(
-            EvidencePack::build(engine.context(), &location, from, to, &options).await?,
+            EvidencePack::build(
+                engine.context(),
+                &location,
+                from,
+                to,
+                &options,
+                trusted.as_ref(),
+            )
+            .await?,
         )
     })?;
     match args.format {

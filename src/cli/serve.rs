@@ -10,7 +10,7 @@ use mdm_audit_store::default_writer_id;
 use mdm_audit_transform::serve::{self, ServeConfig};
 
 use super::correlate_args::CorrelateArgs;
-use super::store_args::{StoreArgs, runtime};
+use super::store_args::{SigningArgs, StoreArgs, runtime};
 use super::{CliError, MappingArgs};
 
 #[derive(Debug, Args)]
@@ -23,6 +23,8 @@ pub struct ServeArgs {
     /// This writer's chain id; each process that writes a store needs its own.
     #[arg(long, env = "MDM_AUDIT_WRITER_ID", value_name = "ID")]
     writer_id: Option<String>,
+    #[command(flatten)]
+    signing: SigningArgs,
     /// Group-commit window: requests arriving within it (from the oldest waiting one) are committed
     /// together, then all of them are answered.
     #[arg(long, default_value_t = serve::DEFAULT_COMMIT_WINDOW_MS, value_name = "MS")]
@@ -95,6 +97,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     config.max_pending = args.max_pending;
     config.max_body_bytes = args.max_body_bytes;
     config.writer.fsync = !args.no_fsync;
+    config.writer.signer = args.signing.signer()?;
     config.normalize = args.mapping.config();
     let addr_file = args.addr_file.clone();
     let shown = location.display();

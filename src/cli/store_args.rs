@@ -1,9 +1,12 @@
-//! `--store` and `--writer-id`, shared by every command that reads or writes the store.
+//! `--store`, `--signing-key` and `--trusted-keys`, shared by the commands that read or write the
+//! store.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::Args;
-use mdm_audit_store::{DEFAULT_STORE, StoreLocation};
+use mdm_audit_store::{DEFAULT_STORE, HeadSigner, StoreLocation, TrustedKeys};
 
 use super::CliError;
 
@@ -29,4 +32,45 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))
+}
+
+/// The key a writer signs its chain heads with.
+#[derive(Debug, Clone, Args)]
+pub struct SigningArgs {
+    /// Sign every chain head this process records with this Ed25519 private key (PKCS#8 PEM, made
+    /// by `mdm-audit keygen`); `verify --trusted-keys` then detects a rewrite made without it.
+    #[arg(long, env = "MDM_AUDIT_SIGNING_KEY", value_name = "FILE")]
+    pub signing_key: Option<PathBuf>,
+}
+
+impl SigningArgs {
+    /// The signer, if a key was given.
+    pub fn signer(&self) -> Result<Option<Arc<HeadSigner>>, CliError> {
+        self.signing_key
+            .as_deref()
+            .map(|p| HeadSigner::from_file(p).map(Arc::new))
+            .transpose()
+            .map_err(CliError::from)
+    }
+}
+
+/// The public keys a reader trusts.
+#[derive(Debug, Clone, Args)]
+pub struct TrustArgs {
+    /// Check every signed chain head against these public keys (a PEM file of one or more
+    /// `PUBLIC KEY` blocks, the `.pub` files `mdm-audit keygen` writes). Keep it where the store's
+    /// writers cannot change it. Without it, signatures are listed but not checked.
+    #[arg(long, env = "MDM_AUDIT_TRUSTED_KEYS", value_name = "FILE")]
+    pub trusted_keys: Option<PathBuf>,
+}
+
+impl TrustArgs {
+    /// The trusted keys, if a file was given.
+    pub fn keys(&self) -> Result<Option<TrustedKeys>, CliError> {
+        self.trusted_keys
+            .as_deref()
+            .map(TrustedKeys::from_file)
+            .transpose()
+            .map_err(CliError::from)
+    }
 }

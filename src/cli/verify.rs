@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use mdm_audit_store::{VerifyReport, verify_store};
 
 use super::CliError;
-use super::store_args::{StoreArgs, runtime};
+use super::store_args::{StoreArgs, TrustArgs, runtime};
 
 /// Exit status when the store is not intact.
 pub const EXIT_BROKEN: u8 = 2;
@@ -19,6 +19,8 @@ pub const EXIT_BROKEN: u8 = 2;
 pub struct VerifyArgs {
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    trust: TrustArgs,
     /// Print the whole report as JSON (every problem, every chain head) instead of text.
     #[arg(long)]
     json: bool,
@@ -26,6 +28,7 @@ pub struct VerifyArgs {
 
 pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let location = args.store.location()?;
+    let trusted = args.trust.keys()?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = ProgressBar::new_spinner();
         b.set_style(
@@ -35,13 +38,17 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
         b
     });
     let started = std::time::Instant::now();
-    let report =
-        runtime()?.block_on(verify_store(&location, &store_tables(), &|table, rows| {
+    let report = runtime()?.block_on(verify_store(
+        &location,
+        &store_tables(),
+        trusted.as_ref(),
+        &|table, rows| {
             if let Some(b) = &bar {
                 b.set_message(table.to_owned());
                 b.set_position(rows);
             }
-        }))?;
+        },
+    ))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -71,8 +78,8 @@ fn print_text(report: &VerifyReport, secs: f64) {
             .iter()
             .map(|c| {
                 format!(
-                    "{} ({} rows, {} commits, head {})",
-                    c.chain_id, c.rows, c.commits, c.head
+                    "{} ({} rows, {} commits, {} signed, head {})",
+                    c.chain_id, c.rows, c.commits, c.signed_commits, c.head
                 )
             })
             .collect();
@@ -114,6 +121,15 @@ fn print_text(report: &VerifyReport, secs: f64) {
                 }
             }
         }
+    }
+    if report.trusted_keys.is_empty() {
+        println!("  signatures: not checked (give --trusted-keys to check every signed head)");
+    } else {
+        let ids: Vec<&str> = report.trusted_keys.keys().map(String::as_str).collect();
+        println!(
+            "  signatures: every chain head checked against trusted key(s) {}",
+            ids.join(", ")
+        );
     }
     let problems: usize = report.tables.iter().map(|t| t.problems.len()).sum();
     println!(

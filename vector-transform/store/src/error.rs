@@ -67,6 +67,14 @@ pub enum StoreError {
         /// What is wrong.
         reason: String,
     },
+    /// A key file cannot be used.
+    #[error("key file {path}: {reason}")]
+    Key {
+        /// The file.
+        path: String,
+        /// What is wrong with it (never its content).
+        reason: String,
+    },
     /// An invariant of this crate did not hold: this is a bug, please report it.
     #[error("internal error (a bug in mdm-audit, please report it): {0}")]
     Internal(String),

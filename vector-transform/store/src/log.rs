@@ -31,6 +31,12 @@ pub struct ChainCommit {
     pub head: String,
     /// The writer's commit counter (also its Delta application-transaction version).
     pub commit_no: i64,
+    /// Id of the Ed25519 key that signed this record ([`crate::signing`]); none: unsigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
+    /// The signature of [`crate::signing::head_message`] (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// A data file added by a commit.

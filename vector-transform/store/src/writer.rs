@@ -54,6 +54,8 @@ pub struct WriterOptions {
     pub fsync: bool,
     /// zstd level of the Parquet files.
     pub zstd_level: i32,
+    /// The key that signs every chain head this writer records; none: heads are not signed.
+    pub signer: Option<std::sync::Arc<crate::signing::HeadSigner>>,
 }
 
 impl WriterOptions {
@@ -63,7 +65,18 @@ impl WriterOptions {
             chain_id: chain_id.into(),
             fsync: true,
             zstd_level: 3,
+            signer: None,
         }
+    }
+
+    /// The same options, signing chain heads with `signer`.
+    #[must_use]
+    pub fn with_signer(
+        mut self,
+        signer: Option<std::sync::Arc<crate::signing::HeadSigner>>,
+    ) -> Self {
+        self.signer = signer;
+        self
     }
 }
 
@@ -207,7 +220,7 @@ impl TableWriter {
         let mut head = self.head.clone();
         let sealed = seal_batch(&batch, &mut head)?;
         let rows = sealed.num_rows();
-        let chain = ChainCommit {
+        let mut chain = ChainCommit {
             chain_id: head.chain_id.clone(),
             first_seq: self.head.next_seq,
             last_seq: head.next_seq - 1,
@@ -215,7 +228,12 @@ impl TableWriter {
             prev_head: self.head.head.clone(),
             head: head.head.clone(),
             commit_no: self.commit_no + 1,
+            key_id: None,
+            signature: None,
         };
+        if let Some(signer) = &self.options.signer {
+            signer.sign_commit(self.spec.name, &mut chain);
+        }
         let props = CommitProperties::default()
             .with_metadata([(CHAIN_META_KEY.to_owned(), json!(chain))])
             .with_application_transaction(Transaction::new(&chain.chain_id, chain.commit_no))

@@ -13,7 +13,7 @@ use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::prelude::{SessionContext, col, lit};
 use mdm_audit_store::select::Range;
-use mdm_audit_store::{StoreLocation, VerifyReport, verify_store};
+use mdm_audit_store::{StoreLocation, TrustedKeys, VerifyReport, verify_store};
 use serde_json::{Value, json};
 
 use super::ReportError;
@@ -102,6 +102,7 @@ impl EvidencePack {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         options: &NarrateOptions,
+        trusted: Option<&TrustedKeys>,
     ) -> Result<Self, ReportError> {
         if !ctx.table_exist("events")? {
             return Err(ReportError::NoEvents);
@@ -150,7 +151,7 @@ impl EvidencePack {
         )?;
         let scope = Scope::new(NarrativeKind::PeriodSummary, from, to);
         let mut narrative = narrate(ctx, &scope, options).await?;
-        let verify = verify_store(location, &store_tables(), &|_, _| {}).await?;
+        let verify = verify_store(location, &store_tables(), trusted, &|_, _| {}).await?;
         narrative.coverage.verified = Some(verify.is_intact());
         // Every human decision on record (none when no narrative was reviewed yet).
         let reviews = if ctx.table_exist("reviews")? {

@@ -16,6 +16,7 @@ use super::log::{list_versions, read_commit};
 use super::*;
 use crate::{DeadLetter, NormalizedEvent};
 
+mod signed;
 mod tamper;
 
 /// Synthetic events over three days, with every kind of column filled somewhere (lists, changes,
@@ -138,7 +139,7 @@ async fn write_three_commits(loc: &StoreLocation, events: &[NormalizedEvent]) ->
 }
 
 async fn verify(loc: &StoreLocation) -> VerifyReport {
-    verify_store(loc, &TableRegistry::core(), &|_, _| {})
+    verify_store(loc, &TableRegistry::core(), None, &|_, _| {})
         .await
         .expect("verify runs")
 }

@@ -37,6 +37,7 @@ use super::chain::{
 };
 use super::location::StoreLocation;
 use super::log::{ChainCommit, LogEntry, list_versions, read_commit};
+use super::signing::{SignatureProblem, TrustedKeys, head_message};
 use super::tables::TableRegistry;
 
 /// What kind of break was found.
@@ -67,6 +68,12 @@ pub enum ProblemKind {
     HeadMismatch,
     /// A row carries no chain columns.
     Unchained,
+    /// Trusted keys were given, and a commit's chain head is not signed.
+    HeadUnsigned,
+    /// A commit's chain head is signed by a key that is not trusted.
+    HeadUntrustedKey,
+    /// A commit's signature does not match its chain record.
+    HeadSignatureInvalid,
 }
 
 /// One break.
@@ -101,6 +108,25 @@ pub struct ChainSummary {
     pub head: String,
     /// The last commit's version.
     pub last_version: u64,
+    /// Commits whose chain head is signed.
+    pub signed_commits: u64,
+    /// Every signed head: what was signed, by which key, the signature (for checking with OpenSSL
+    /// or Python's `cryptography` against the writer's public key).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub signed_heads: Vec<SignedHead>,
+}
+
+/// One signed chain head, as an auditor checks it: `message` (UTF-8 bytes) signed with Ed25519.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedHead {
+    /// The commit (table version).
+    pub version: u64,
+    /// The signing key's id ([`crate::signing::key_id`]).
+    pub key_id: String,
+    /// The signature, hex.
+    pub signature: String,
+    /// The exact text that was signed.
+    pub message: String,
 }
 
 /// The result for one table.
@@ -136,6 +162,9 @@ pub struct VerifyReport {
     pub store: String,
     /// Per table.
     pub tables: Vec<TableReport>,
+    /// The trusted public keys every signature was checked against (key id -> SPKI PEM); empty:
+    /// signatures were not checked.
+    pub trusted_keys: std::collections::BTreeMap<String, String>,
 }
 
 impl VerifyReport {
@@ -157,6 +186,7 @@ pub type Progress<'a> = &'a (dyn Fn(&str, u64) + Send + Sync);
 pub async fn verify_store(
     location: &StoreLocation,
     registry: &TableRegistry,
+    trusted: Option<&TrustedKeys>,
     progress: Progress<'_>,
 ) -> Result<VerifyReport, StoreError> {
     let mut tables = Vec::new();
@@ -170,11 +200,12 @@ pub async fn verify_store(
         {
             continue;
         }
-        tables.push(verify_table(&name, store, progress).await?);
+        tables.push(verify_table(&name, store, trusted, progress).await?);
     }
     Ok(VerifyReport {
         store: location.display(),
         tables,
+        trusted_keys: trusted.map(|t| t.keys.clone()).unwrap_or_default(),
     })
 }
 

@@ -38,6 +38,7 @@ pub(super) struct FileResult {
 pub async fn verify_table(
     name: &str,
     store: Arc<dyn ObjectStore>,
+    trusted: Option<&TrustedKeys>,
     progress: Progress<'_>,
 ) -> Result<TableReport, StoreError> {
     let root = Path::from("");
@@ -115,6 +116,9 @@ pub async fn verify_table(
             }
             next = c.last_seq + 1;
             head = c.head.clone();
+            if let Some(keys) = trusted {
+                check_signature(name, keys, *v, c, &mut problems);
+            }
         }
     }
 
@@ -319,6 +323,21 @@ pub async fn verify_table(
                 commits: commits.len() as u64,
                 head: last.head.clone(),
                 last_version: *v,
+                signed_commits: commits
+                    .iter()
+                    .filter(|(_, c)| c.signature.is_some())
+                    .count() as u64,
+                signed_heads: commits
+                    .iter()
+                    .filter_map(|(v, c)| {
+                        Some(SignedHead {
+                            version: *v,
+                            key_id: c.key_id.clone()?,
+                            signature: c.signature.clone()?,
+                            message: head_message(name, c),
+                        })
+                    })
+                    .collect(),
             })
         })
         .collect();
@@ -331,6 +350,49 @@ pub async fn verify_table(
         chains,
         problems,
     })
+}
+
+/// Checks one commit's signature against the trusted keys; a failure is a problem of that commit.
+fn check_signature(
+    table: &str,
+    keys: &TrustedKeys,
+    version: u64,
+    c: &ChainCommit,
+    problems: &mut Vec<Problem>,
+) {
+    let Err(p) = keys.check(table, c) else {
+        return;
+    };
+    let (kind, detail) = match p {
+        SignatureProblem::Unsigned => (
+            ProblemKind::HeadUnsigned,
+            format!(
+                "commit {version} records chain head {} without a signature, and trusted keys were given",
+                abbrev(&c.head)
+            ),
+        ),
+        SignatureProblem::UntrustedKey(id) => (
+            ProblemKind::HeadUntrustedKey,
+            format!(
+                "commit {version} is signed by key {id}, which is not among the trusted keys: \
+                 rows {}..{} were written or rewritten by someone else",
+                c.first_seq, c.last_seq
+            ),
+        ),
+        SignatureProblem::Invalid(why) => (
+            ProblemKind::HeadSignatureInvalid,
+            format!("commit {version}: {why}"),
+        ),
+    };
+    problems.push(Problem {
+        kind,
+        version: Some(version),
+        chain_id: Some(c.chain_id.clone()),
+        seq: Some(c.first_seq),
+        key: None,
+        file: None,
+        detail,
+    });
 }
 
 pub(super) fn abbrev(h: &str) -> String {
