@@ -217,6 +217,31 @@ pub struct Settings {
     pub llm_timeout_seconds: Option<f64>,
     /// Default `template`.
     pub narrative_mode: Option<NarrativeMode>,
+    /// The lowest Grafana role that may record a review (approve, edit, reject); default `Editor`.
+    pub review_min_role: Option<ReviewRole>,
+}
+
+/// A Grafana organization role, lowest first (`reviewMinRole`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize)]
+pub enum ReviewRole {
+    /// Viewers, Editors and Admins.
+    Viewer,
+    /// Editors and Admins (the default).
+    #[default]
+    Editor,
+    /// Admins only.
+    Admin,
+}
+
+impl ReviewRole {
+    /// The role as Grafana names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Viewer => "Viewer",
+            Self::Editor => "Editor",
+            Self::Admin => "Admin",
+        }
+    }
 }
 
 /// The default store location (`DEFAULT_STORE_URI`).

@@ -13,6 +13,7 @@ use http::{Method, Response, StatusCode};
 
 use crate::engine::{Engine, Range, lit, ts_literal};
 use crate::plugin::{Instance, MdmPlugin};
+use crate::query::ReviewRole;
 
 /// The most suggestions one answer holds.
 pub const MAX_SUGGESTIONS: usize = 200;
@@ -66,22 +67,73 @@ pub struct ResourceRequest<'a> {
     pub params: HashMap<String, String>,
     /// The body.
     pub body: &'a Bytes,
-    /// The signed-in Grafana user's login, if any.
-    pub user: Option<String>,
+    /// The signed-in Grafana user, as the plugin context gives it (never the request body).
+    pub user: Option<GrafanaUser>,
     /// The Grafana org.
     pub org_id: i64,
+}
+
+/// The signed-in user of a request, from Grafana's plugin context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrafanaUser {
+    /// Login.
+    pub login: String,
+    /// Display name.
+    pub name: String,
+    /// E-mail.
+    pub email: String,
+    /// Organization role.
+    pub role: ReviewRole,
+}
+
+impl GrafanaUser {
+    fn from_sdk(u: &backend::User) -> Self {
+        let role = match u.role {
+            backend::Role::Admin => ReviewRole::Admin,
+            backend::Role::Editor => ReviewRole::Editor,
+            // Viewer, and any role a newer Grafana adds: the least privilege.
+            _ => ReviewRole::Viewer,
+        };
+        Self {
+            login: u.login.clone(),
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role,
+        }
+    }
+}
+
+/// Whether `user` may record a review when the datasource requires `min`; the refusal, worded for
+/// the user, otherwise.
+pub fn may_review(user: Option<&GrafanaUser>, min: ReviewRole) -> Result<&GrafanaUser, String> {
+    let user = user
+        .filter(|u| !u.login.is_empty())
+        .ok_or("a review needs a signed-in Grafana user")?;
+    if user.role < min {
+        return Err(format!(
+            "recording a review needs the Grafana role {} or higher (datasource setting \
+             reviewMinRole); {} is a {}",
+            min.as_str(),
+            user.login,
+            user.role.as_str()
+        ));
+    }
+    Ok(user)
 }
 
 /// Routes one request.
 pub async fn route(
     engine: &Engine,
-    _instance: &Instance,
+    instance: &Instance,
     req: &ResourceRequest<'_>,
 ) -> Result<serde_json::Value, ResourceError> {
     match (req.method, req.path.as_slice()) {
         (&Method::GET, ["suggest", field]) => suggest(engine, field, &req.params).await,
         (&Method::GET, ["schema"]) => schema(engine).await,
-        (&Method::POST, ["reviews"]) => post_review(engine, req).await,
+        (&Method::POST, ["reviews"]) => {
+            let min = instance.settings.review_min_role.unwrap_or_default();
+            post_review(engine, req, min).await
+        }
         (_, path) => Err(ResourceError::new(
             StatusCode::NOT_FOUND,
             format!(
@@ -247,7 +299,7 @@ impl backend::ResourceService for MdmPlugin {
             path: uri.path().split('/').filter(|s| !s.is_empty()).collect(),
             params: parse_query(uri.query()),
             body: r.request.body(),
-            user: r.plugin_context.user.as_ref().map(|u| u.login.clone()),
+            user: r.plugin_context.user.as_ref().map(GrafanaUser::from_sdk),
             org_id: r.plugin_context.org_id,
         };
         let v = route(&engine, &instance, &req).await?;
@@ -259,11 +311,22 @@ impl backend::ResourceService for MdmPlugin {
 }
 
 /// `POST reviews` with `{"narrativeId", "decision": "approve"|"edit"|"reject", "comment", "text"}`:
-/// records the signed-in user's decision in the store's `reviews` table.
+/// records the signed-in user's decision in the store's `reviews` table. Only users whose Grafana role
+/// is at least the datasource's `reviewMinRole` (default Editor) may; the reviewer is the plugin
+/// context's user, never a field of the body.
 async fn post_review(
     engine: &Engine,
     req: &ResourceRequest<'_>,
+    min_role: ReviewRole,
 ) -> Result<serde_json::Value, ResourceError> {
+    // Who may judge comes first: a refused request reads nothing and records nothing.
+    let reviewer = may_review(req.user.as_ref(), min_role)
+        .map_err(|m| {
+            tracing::warn!(user = ?req.user.as_ref().map(|u| &u.login), "Review refused: {m}");
+            ResourceError::new(StatusCode::FORBIDDEN, m)
+        })?
+        .login
+        .clone();
     use mdm_audit_narrative::review::{Decision, ReviewError, ReviewRequest, record_review};
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -282,12 +345,6 @@ async fn post_review(
         ))
     })?;
     let decision: Decision = body.decision.parse().map_err(bad)?;
-    let reviewer = req.user.clone().filter(|u| !u.is_empty()).ok_or_else(|| {
-        ResourceError::new(
-            StatusCode::FORBIDDEN,
-            "a review needs a signed-in Grafana user",
-        )
-    })?;
     let request = ReviewRequest {
         narrative_id: body.narrative_id,
         reviewer,
@@ -308,4 +365,38 @@ async fn post_review(
         })?;
     serde_json::to_value(rec)
         .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(role: ReviewRole) -> GrafanaUser {
+        GrafanaUser {
+            login: "pat".into(),
+            name: "Pat Doe".into(),
+            email: "pat@example.com".into(),
+            role,
+        }
+    }
+
+    #[test]
+    fn only_the_minimum_role_and_above_may_review() {
+        use ReviewRole::{Admin, Editor, Viewer};
+        assert!(may_review(Some(&user(Viewer)), Editor).is_err());
+        assert!(may_review(Some(&user(Editor)), Editor).is_ok());
+        assert!(may_review(Some(&user(Admin)), Editor).is_ok());
+        assert!(may_review(Some(&user(Editor)), Admin).is_err());
+        assert!(may_review(Some(&user(Viewer)), Viewer).is_ok());
+        let refused = may_review(Some(&user(Viewer)), Editor).expect_err("viewer");
+        assert!(
+            refused.contains("Editor") && refused.contains("reviewMinRole"),
+            "{refused}"
+        );
+        assert!(may_review(None, Viewer).is_err());
+        assert_eq!(ReviewRole::default(), Editor);
+        let s = crate::query::Settings::from_value(&serde_json::json!({"reviewMinRole": "Admin"}))
+            .expect("settings");
+        assert_eq!(s.review_min_role, Some(Admin));
+    }
 }
