@@ -14,6 +14,37 @@ pub fn mappings_dir() -> PathBuf {
     workspace_root().join("vrl-mappings")
 }
 
+/// `tests/fixtures/vendor/`: made-up vendor folders (descriptor, mappings, samples).
+pub fn fixture_vendors_dir() -> PathBuf {
+    workspace_root().join("tests/fixtures/vendor")
+}
+
+/// Copies the directory tree `from` to `to` (created).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap_or_else(|e| panic!("creating {}: {e}", to.display()));
+    let entries = std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        let dest = to.join(path.file_name().expect("a name"));
+        if path.is_dir() {
+            copy_dir(&path, &dest);
+        } else {
+            std::fs::copy(&path, &dest)
+                .unwrap_or_else(|e| panic!("copying {}: {e}", path.display()));
+        }
+    }
+}
+
+/// A copy of `vrl-mappings/` in `dir` with every fixture vendor folder added under `sources/`, as a
+/// contributor's copy looks after CONTRIBUTING.md's "Adding a vendor"; returns its path (for
+/// `--mappings`).
+pub fn mappings_with_fixture_vendors(dir: &Path) -> PathBuf {
+    let out = dir.join("vrl-mappings");
+    copy_dir(&mappings_dir(), &out);
+    copy_dir(&fixture_vendors_dir(), &out.join("sources"));
+    out
+}
+
 /// Every sample input (mapping samples and risk samples), sorted by path.
 pub fn sample_inputs() -> Vec<PathBuf> {
     let root = mappings_dir();

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use chrono::Utc;
 
-use crate::normalize::{Framer, RunStats, SourceChoice, redact_secrets, sniff};
+use crate::normalize::{Framer, RunStats, SourceChoice, redact_secrets};
 use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, Normalizer, Source, TransformError};
 use mdm_audit_store::{
     AppendSummary, AuditWriter, EpisodeRecord, StoreError, StoreLocation, WriterOptions,
@@ -214,7 +214,7 @@ fn read_input(input: Input, config: IngestConfig, tx: SyncSender<Item>, bytes: A
     let mut heap: BinaryHeap<ByTime> = BinaryHeap::with_capacity(config.reorder_window + 1);
     let mut out: Vec<NormalizedEvent> = Vec::with_capacity(CHUNK);
     let mut arrival = 0u64;
-    let mut framer = Framer::new(reader);
+    let mut framer = Framer::with_rules(reader, normalizer.vendors().framing());
     let mut last_bytes = 0;
     let send_chunk = |out: &mut Vec<NormalizedEvent>| -> bool {
         tx.send(Item::Events(std::mem::replace(
@@ -242,13 +242,15 @@ fn read_input(input: Input, config: IngestConfig, tx: SyncSender<Item>, bytes: A
             (None, None) => {
                 let source = match config.source {
                     SourceChoice::Fixed(s) => Some(s),
-                    SourceChoice::Auto => sniff(&frame.text),
+                    SourceChoice::Auto => normalizer.vendors().sniff(&frame.text),
                 };
                 (
                     source.map_or("unknown", Source::name).to_owned(),
                     match source {
                         Some(s) => normalizer.normalize(s, &frame.text).map(|n| n.event),
-                        None => Err("auto-detection recognized no source (not a Jamf Pro, Intune or Workspace ONE record, nor a normalized event); use --source to force one".to_owned()),
+                        None => Err(normalizer
+                            .vendors()
+                            .unrecognized(", nor a normalized event", "use --source to force one")),
                     },
                 )
             }

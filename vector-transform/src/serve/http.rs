@@ -22,7 +22,7 @@ use super::ServeConfig;
 use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
 use super::metrics::Metrics;
 use crate::ingest::Stage;
-use crate::normalize::{Framer, redact_secrets, sniff};
+use crate::normalize::{Framer, MappingSet, VendorRegistry, redact_secrets};
 use crate::{DeadLetter, NormalizedEvent, Normalizer, Source, TransformError};
 use mdm_audit_store::{AuditWriter, StoreError, StoreLocation};
 
@@ -63,6 +63,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     config: ServeConfig,
     normalizers: Mutex<Vec<Normalizer>>,
+    /// The vendors of the mapping set: what `/v1/raw/<source>` accepts.
+    vendors: VendorRegistry,
     draining: AtomicBool,
 }
 
@@ -76,6 +78,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(SocketAddr) -> Result<(), std::io::Error>,
 ) -> Result<ServeSummary, ServeError> {
+    let vendors = MappingSet::load(&config.normalize)?.vendors().clone();
     let writer = AuditWriter::open(location, config.writer.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -114,6 +117,7 @@ pub async fn serve(
         metrics,
         config: config.clone(),
         normalizers: Mutex::new(Vec::new()),
+        vendors,
         draining: AtomicBool::new(false),
     });
     let app = Router::new()
@@ -330,7 +334,8 @@ fn parse_raw(
     body: &[u8],
 ) -> Parsed {
     let mut p = Parsed::default();
-    for frame in Framer::new(std::io::BufReader::new(body)) {
+    let vendors = normalizer.vendors().clone();
+    for frame in Framer::with_rules(std::io::BufReader::new(body), vendors.framing()) {
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
@@ -344,13 +349,14 @@ fn parse_raw(
                 break;
             }
         };
-        let source = choice.or_else(|| sniff(&frame.text));
+        let source = choice.or_else(|| vendors.sniff(&frame.text));
         let name = source.map_or("unknown", Source::name);
         let result = match (&frame.error, source) {
             (Some(reason), _) => Err(reason.clone()),
-            (None, None) => Err(
-                "auto-detection recognized no source (not a Jamf Pro, Intune or Workspace ONE record); post to /v1/raw/jamf, /v1/raw/intune or /v1/raw/ws1".to_owned(),
-            ),
+            (None, None) => Err(vendors.unrecognized(
+                "",
+                &format!("post to {}", vendors.list(|s| format!("/v1/raw/{s}"))),
+            )),
             (None, Some(s)) => normalizer.normalize(s, &frame.text).map(|n| n.event),
         };
         match result {
@@ -477,7 +483,7 @@ async fn post_raw(
     let choice = if source.eq_ignore_ascii_case("auto") {
         None
     } else {
-        match source.parse::<Source>() {
+        match s.vendors.parse(&source) {
             Ok(src) => Some(src),
             Err(e) => {
                 return answer(
