@@ -437,3 +437,95 @@ async fn serve_group_commits_requests_of_one_window_together() {
     let (uids, _) = read_store(&dir.path().join("data")).await;
     assert_eq!(uids.keys().cloned().collect::<BTreeSet<_>>(), expected);
 }
+
+/// The rows of `sql` over the store, as a printed table (every column compared as shown).
+async fn rows(store: &Path, sql: &str) -> String {
+    let location =
+        StoreLocation::parse(&store.display().to_string(), HashMap::new()).expect("location");
+    let ctx = SessionContext::new();
+    register_tables(&location, &store_tables(), &ctx)
+        .await
+        .expect("tables");
+    let batches = ctx
+        .sql(sql)
+        .await
+        .expect("sql")
+        .collect()
+        .await
+        .expect("collect");
+    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .expect("format")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_and_serve_share_one_pipeline_and_store_the_same_events_and_episodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The estate's people and devices, for the enrich stage.
+    let g = run_cli(
+        &[
+            "generate", "--seed", "11", "--events", "600", "--days", "2", "--out", "estate",
+        ],
+        dir.path(),
+    );
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    // In time order (stable), as ingest's merge hands them to the stages.
+    let mut lines = lines();
+    lines.sort_by_key(|l| {
+        let v: Value = serde_json::from_str(l).expect("event json");
+        v["time"].as_str().expect("time").to_owned()
+    });
+    let body = lines.join("\n") + "\n";
+    std::fs::write(dir.path().join("events.ndjson"), &body).expect("events");
+    let stages = ["--writer-id", "w", "--directory", "estate/directory"];
+
+    let mut args = vec!["ingest", "--store", "ingested"];
+    args.extend(stages);
+    args.push("events.ndjson");
+    let out = run_cli(&args, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = ServeProcess::start(dir.path(), "served", &stages);
+    let (code, resp, _) = post(&server.url("/v1/events"), body.into_bytes(), true).await;
+    assert_eq!(code, 200, "{resp}");
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("terminate");
+    assert_eq!(status.code(), Some(0));
+
+    let events = "SELECT event_uid, actor_person, actor_department, device_department, unresolved, \
+                  risk_tags, risk_score, episode_id, episode_kind FROM events ORDER BY event_uid";
+    // An episode's last state (serve also stores the open states of each commit); `updated_time` is
+    // the wall clock of the commit.
+    let episodes = "SELECT episode_id, episode_kind, actor, device, first_time, last_time, \
+                    event_count, event_uids, risk_tags, max_risk_score FROM (SELECT *, row_number() \
+                    OVER (PARTITION BY episode_id ORDER BY updated_time DESC, event_count DESC) AS n \
+                    FROM episodes) WHERE n = 1 ORDER BY episode_id";
+    let (ingested, served) = (dir.path().join("ingested"), dir.path().join("served"));
+    let stored = rows(&ingested, events).await;
+    assert_eq!(
+        stored.lines().count(),
+        lines.len() + 4,
+        "every event stored"
+    );
+    assert!(stored.contains("admin_session"), "correlated:\n{stored}");
+    let persons = rows(&ingested, "SELECT count(actor_person) AS n FROM events").await;
+    let persons: u64 = persons
+        .lines()
+        .nth(3)
+        .and_then(|l| {
+            l.trim_matches(|c: char| c == '|' || c.is_whitespace())
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("count: {persons}"));
+    assert!(persons > 0, "enriched: some actors resolved to a person");
+    assert_eq!(stored, rows(&served, events).await);
+    let eps = rows(&ingested, episodes).await;
+    assert!(eps.lines().count() > 4, "episodes stored:\n{eps}");
+    assert_eq!(eps, rows(&served, episodes).await);
+}

@@ -21,8 +21,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::ServeConfig;
 use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
 use super::metrics::Metrics;
-use crate::ingest::Stage;
 use crate::normalize::{Framer, MappingSet, VendorRegistry, redact_secrets};
+use crate::pipeline::Stage;
 use crate::{DeadLetter, NormalizedEvent, Normalizer, Source, TransformError};
 use mdm_audit_store::{AuditWriter, StoreError, StoreLocation};
 
