@@ -9,7 +9,7 @@ use std::path::Path;
 use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::json::{narrative_id, verified_table};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
-use mdm_audit_tests::{generated_store, run_cli};
+use mdm_audit_tests::{generated_store, run_cli, words};
 
 fn make_store(root: &Path) -> GroundTruth {
     generated_store(root, "--seed 7 --events 1500 --days 3", "narr-ingest")
@@ -270,17 +270,7 @@ fn reviews_approve_edit_and_reject_are_chained_and_keep_the_history() {
     let root = dir.path();
     make_store(root);
     let n = run_cli(
-        &[
-            "narrate",
-            "--store",
-            "data",
-            "--kind",
-            "period",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-01-01",
-        ],
+        &words("narrate --store data --kind period --from 2026-01-01 --to 2027-01-01"),
         root,
     );
     let err = String::from_utf8_lossy(&n.stderr).into_owned();

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use arrow::array::Array;
 use arrow::datatypes::{DataType, TimeUnit};
 use grafana_plugin_sdk::pluginv2;
+use mdm_audit_tests::json::{find, has, strs};
 use mdm_audit_tests::plugin::{
     Store, call_resource, context, decode, fixture_store, numbers, query, query_data, run_plugin,
     strings, times,
@@ -25,22 +26,25 @@ async fn get(endpoint: &str, ctx: &pluginv2::PluginContext, url: &str) -> (i32, 
     call_resource(endpoint, ctx, "GET", url, None).await
 }
 
-async fn talk(endpoint: &str, fx: &Store) {
-    use pluginv2::diagnostics_client::DiagnosticsClient;
-    let ctx = context(&fx.store);
-
-    // CheckHealth: reachable, event count, newest event.
-    let mut diag = DiagnosticsClient::connect(endpoint.to_owned())
+/// CheckHealth in `ctx`.
+async fn health(endpoint: &str, ctx: &pluginv2::PluginContext) -> pluginv2::CheckHealthResponse {
+    pluginv2::diagnostics_client::DiagnosticsClient::connect(endpoint.to_owned())
         .await
-        .expect("connect");
-    let h = diag
+        .expect("connect")
         .check_health(pluginv2::CheckHealthRequest {
             plugin_context: Some(ctx.clone()),
             ..Default::default()
         })
         .await
         .expect("health")
-        .into_inner();
+        .into_inner()
+}
+
+async fn talk(endpoint: &str, fx: &Store) {
+    let ctx = context(&fx.store);
+
+    // CheckHealth: reachable, event count, newest event.
+    let h = health(endpoint, &ctx).await;
     assert_eq!(
         h.status,
         pluginv2::check_health_response::HealthStatus::Ok as i32,
@@ -54,14 +58,7 @@ async fn talk(endpoint: &str, fx: &Store) {
     );
     assert!(h.message.contains("newest 2026-03-0"), "{}", h.message);
     // A store that does not exist: an error saying what to fix.
-    let h = diag
-        .check_health(pluginv2::CheckHealthRequest {
-            plugin_context: Some(context("/nonexistent/mdm-store")),
-            ..Default::default()
-        })
-        .await
-        .expect("health")
-        .into_inner();
+    let h = health(endpoint, &context("/nonexistent/mdm-store")).await;
     assert_eq!(
         h.status,
         pluginv2::check_health_response::HealthStatus::Error as i32
@@ -287,12 +284,7 @@ async fn talk(endpoint: &str, fx: &Store) {
         .collect();
     assert_eq!(vendors, per_vendor.keys().cloned().collect());
     let (_, body) = call("suggest/risk_tags").await;
-    let tags: BTreeSet<&str> = body["values"]
-        .as_array()
-        .expect("values")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let tags: BTreeSet<&str> = strs(&body["values"]).into_iter().collect();
     let planted: BTreeSet<&str> = fx
         .truth
         .scenarios
@@ -302,12 +294,7 @@ async fn talk(endpoint: &str, fx: &Store) {
         .collect();
     assert!(planted.is_subset(&tags), "{planted:?} not in {tags:?}");
     let (_, body) = call("suggest/actions?q=WIP").await;
-    let actions: Vec<&str> = body["values"]
-        .as_array()
-        .expect("values")
-        .iter()
-        .filter_map(|v| v.as_str())
-        .collect();
+    let actions: Vec<&str> = strs(&body["values"]);
     assert!(
         actions.contains(&"wipe") && actions.iter().all(|a| a.contains("wip")),
         "{actions:?}"
@@ -322,22 +309,7 @@ async fn talk(endpoint: &str, fx: &Store) {
     );
     let (code, body) = call("schema").await;
     assert_eq!(code, 200);
-    let events = body["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["name"] == "events")
-        .expect("events");
-    let time = events["columns"]
-        .as_array()
-        .expect("cols")
-        .iter()
-        .find(|c| c["name"] == "time")
-        .expect("time");
-    assert!(
-        time["type"]
-            .as_str()
-            .is_some_and(|t| t.contains("Timestamp")),
-        "{time}"
-    );
+    let events = find(&body, "tables", "name", "events");
+    let time = find(events, "columns", "name", "time");
+    assert!(has(&time["type"], "Timestamp"), "{time}");
 }

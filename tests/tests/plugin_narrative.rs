@@ -96,16 +96,9 @@ async fn talk(endpoint: &str, fx: &Store) {
     // CallResource POST reviews: a narrative recorded by `mdm-audit narrate` is reviewed by the
     // signed-in Grafana user; bad decisions and unknown narratives are refused with the reason.
     let tmp = tempfile::tempdir().expect("tempdir");
+    let period = ["--from", "2026-03-01", "--to", "2026-03-06"];
     let n = run_cli(
-        &[
-            "narrate",
-            "--store",
-            &fx.store,
-            "--from",
-            "2026-03-01",
-            "--to",
-            "2026-03-06",
-        ],
+        &[&["narrate", "--store", &fx.store], &period[..]].concat(),
         tmp.path(),
     );
     let err = String::from_utf8_lossy(&n.stderr).into_owned();
@@ -127,20 +120,13 @@ async fn talk(endpoint: &str, fx: &Store) {
     let reviews = verified_table(&fx.store, tmp.path(), "reviews");
     assert_eq!(reviews["rows"], 1, "{reviews}");
     assert_eq!(reviews["chains"][0]["rows"], 1);
-    let who = run_cli(
-        &[
-            "report",
-            "--store",
-            &fx.store,
-            "--from",
-            "2026-03-01",
-            "--to",
-            "2026-03-06",
-            "--format",
-            "json",
-        ],
-        tmp.path(),
-    );
+    let report = [
+        &["report", "--store", &fx.store],
+        &period[..],
+        &["--format", "json"],
+    ]
+    .concat();
+    let who = run_cli(&report, tmp.path());
     let who: serde_json::Value = serde_json::from_slice(&who.stdout).expect("report json");
     assert_eq!(
         who["reviews"][0]["reviewer"], "admin",
