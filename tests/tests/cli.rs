@@ -190,7 +190,7 @@ fn parquet_and_ocsf_formats_and_clear_usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input, _) = mixed_input();
     std::fs::write(dir.path().join("in.ndjson"), &input).expect("write input");
-    let out = ok(run(
+    ok(run(
         &[
             "normalize",
             "--format",

@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use arrow::array::Array;
 use arrow::datatypes::{DataType, TimeUnit};
 use grafana_plugin_sdk::pluginv2;
 use mdm_audit_tests::json::{find, has, strs};
@@ -273,7 +272,7 @@ async fn talk(endpoint: &str, fx: &Store) {
     assert_ne!(r("X").status, 200);
 
     // CallResource: suggestions and the schema.
-    let call = |url: &str| get(endpoint, &ctx, url);
+    let call = |url: &'static str| get(endpoint, &ctx, url);
     let (code, body) = call("suggest/vendors").await;
     assert_eq!(code, 200, "{body}");
     let vendors: BTreeSet<String> = body["values"]

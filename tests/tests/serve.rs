@@ -375,20 +375,9 @@ async fn serve_group_commits_requests_of_one_window_together() {
 }
 
 /// The rows of `sql` over the store, as a printed table (every column compared as shown).
-async fn rows(store: &Path, sql: &str) -> String {
-    let location =
-        StoreLocation::parse(&store.display().to_string(), HashMap::new()).expect("location");
-    let ctx = SessionContext::new();
-    register_tables(&location, &store_tables(), &ctx)
-        .await
-        .expect("tables");
-    let batches = ctx
-        .sql(sql)
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect");
+async fn rows(store: &Path, query: &str) -> String {
+    let (ctx, _) = open_store(store).await;
+    let batches = sql(&ctx, query).await;
     datafusion::arrow::util::pretty::pretty_format_batches(&batches)
         .expect("format")
         .to_string()
