@@ -18,8 +18,15 @@ pub struct ServeProcess {
 impl ServeProcess {
     /// Starts `mdm-audit serve --store store --listen 127.0.0.1:0 --addr-file <dir>/serve.addr extra...`
     /// in `dir` and waits (up to 60 s) until it accepts requests. Its stderr goes to `<dir>/serve.log`
-    /// (appended, so restarts keep the earlier logs).
+    /// (appended, so restarts keep the earlier logs). Without `--credentials` in `extra` it is started
+    /// with `--allow-unauthenticated`; credentials in the test's own environment are not passed on.
     pub fn start(dir: &Path, store: &str, extra: &[&str]) -> Self {
+        let open: &[&str] =
+            if extra.contains(&"--credentials") || extra.contains(&"--tls-client-ca") {
+                &[]
+            } else {
+                &["--allow-unauthenticated"]
+            };
         let addr_file = dir.join("serve.addr");
         let _ = std::fs::remove_file(&addr_file);
         let log = std::fs::OpenOptions::new()
@@ -38,6 +45,9 @@ impl ServeProcess {
             ])
             .arg(&addr_file)
             .args(extra)
+            .args(open)
+            .env_remove("MDM_AUDIT_CREDENTIALS")
+            .env_remove("MDM_AUDIT_INGEST_TOKENS")
             .current_dir(dir)
             .env("MDM_AUDIT_LOG", "info")
             .stdin(std::process::Stdio::null())

@@ -111,6 +111,39 @@ async fn talk(endpoint: &str, fx: &Store) {
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["decision"], "approve");
     assert_eq!(body["narrative_id"], id.as_str());
+    // A Viewer may not judge (403, nothing recorded, whatever the body claims); an Editor may.
+    let as_role = |login: &str, role: &str| {
+        let mut c = ctx.clone();
+        if let Some(u) = c.user.as_mut() {
+            u.login = login.into();
+            u.name = login.into();
+            u.role = role.into();
+        }
+        c
+    };
+    let viewer = as_role("vic", "Viewer");
+    let (code, body) = call_resource(
+        endpoint,
+        &viewer,
+        "POST",
+        "reviews",
+        Some(serde_json::json!({"narrativeId": id, "decision": "reject", "reviewer": "admin"})),
+    )
+    .await;
+    assert_eq!(code, 403, "{body}");
+    assert!(has(&body["message"], "Editor"), "{body}");
+    let editor = as_role("eve", "Editor");
+    let (code, body) = call_resource(
+        endpoint,
+        &editor,
+        "POST",
+        "reviews",
+        Some(
+            serde_json::json!({"narrativeId": id, "decision": "reject", "comment": "wrong actor"}),
+        ),
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
     let (code, body) = post(serde_json::json!({"narrativeId": id, "decision": "maybe"})).await;
     assert_eq!(code, 400, "{body}");
     assert!(has(&body["message"], "approve, edit or reject"));
@@ -118,8 +151,11 @@ async fn talk(endpoint: &str, fx: &Store) {
         post(serde_json::json!({"narrativeId": "nar-none", "decision": "reject"})).await;
     assert_eq!(code, 404);
     let reviews = verified_table(&fx.store, tmp.path(), "reviews");
-    assert_eq!(reviews["rows"], 1, "{reviews}");
-    assert_eq!(reviews["chains"][0]["rows"], 1);
+    assert_eq!(
+        reviews["rows"], 2,
+        "the admin's and the editor's; not the viewer's: {reviews}"
+    );
+    assert_eq!(reviews["chains"][0]["rows"], 2);
     let report = [
         &["report", "--store", &fx.store],
         &period[..],
@@ -128,8 +164,15 @@ async fn talk(endpoint: &str, fx: &Store) {
     .concat();
     let who = run_cli(&report, tmp.path());
     let who: serde_json::Value = serde_json::from_slice(&who.stdout).expect("report json");
+    let reviewers: BTreeSet<&str> = who["reviews"]
+        .as_array()
+        .expect("reviews")
+        .iter()
+        .filter_map(|r| r["reviewer"].as_str())
+        .collect();
     assert_eq!(
-        who["reviews"][0]["reviewer"], "admin",
-        "the Grafana user's login"
+        reviewers,
+        BTreeSet::from(["admin", "eve"]),
+        "the Grafana users' logins, never the body's: {who}"
     );
 }

@@ -230,6 +230,19 @@ fn vector_toml_names_existing_files_that_compile_and_keeps_every_record() {
             "http sink: request.timeout_secs must leave time for a group commit (>= 10)".into(),
         );
     }
+    // serve refuses writes without a credential: the sink sends a bearer token, from the environment.
+    if get("auth.strategy").and_then(Value::as_str) != Some("bearer") {
+        problems.push("http sink: auth.strategy must be bearer (serve needs a credential)".into());
+    }
+    if !get("auth.token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.starts_with("${") && t.ends_with('}'))
+    {
+        problems.push(
+            "http sink: auth.token must come from the environment (\"${VAR}\"), never be written here"
+                .into(),
+        );
+    }
     if get("buffer.when_full").and_then(Value::as_str) != Some("block") {
         problems.push("http sink: buffer.when_full must be block (never drop events)".into());
     }

@@ -90,6 +90,12 @@ impl Pipeline {
         self.events.len()
     }
 
+    /// The ingest credential that admitted what the following commits store
+    /// ([`AuditWriter::set_admission`]).
+    pub fn set_admission(&mut self, credential: Option<String>) {
+        self.writer.set_admission(credential);
+    }
+
     /// Dedupes every input's events (in order), then runs all the fresh ones through the stages;
     /// their output and the inputs' dead letters wait for the next commit. If deduplication fails,
     /// no event reached the stages, nothing is held, and the keys reserved for earlier inputs are

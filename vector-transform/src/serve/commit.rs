@@ -33,6 +33,8 @@ pub(crate) struct Job {
     pub received: Instant,
     /// Events and dead letters counted in `pending`.
     pub weight: u64,
+    /// The name of the credential that admitted the request (none: unauthenticated service).
+    pub credential: Option<String>,
     pub reply: oneshot::Sender<Result<JobOutcome, String>>,
 }
 
@@ -63,16 +65,27 @@ pub(crate) async fn run_committer(
     let mut pipeline = Pipeline::new(writer, stage);
     let mut total = JobOutcome::default();
     let mut stopping = false;
-    while !stopping {
-        let first = match rx.recv().await {
-            Some(Msg::Job(j)) => j,
-            Some(Msg::Shutdown) | None => break,
+    // A request admitted by another credential than the group's starts the next group, so that
+    // each commit records the one credential that admitted all of its rows.
+    let mut carry: Option<Job> = None;
+    while !stopping || carry.is_some() {
+        let first = match carry.take() {
+            Some(j) => j,
+            None => match rx.recv().await {
+                Some(Msg::Job(j)) => j,
+                Some(Msg::Shutdown) | None => break,
+            },
         };
         let deadline = tokio::time::Instant::from_std(first.received + settings.window);
         let mut size = first.events.len() + first.dead.len();
+        let credential = first.credential.clone();
         let mut group = vec![first];
-        while size < settings.max_events {
+        while size < settings.max_events && !stopping {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(Msg::Job(j))) if j.credential != credential => {
+                    carry = Some(j);
+                    break;
+                }
                 Ok(Some(Msg::Job(j))) => {
                     size += j.events.len() + j.dead.len();
                     group.push(j);
@@ -85,6 +98,7 @@ pub(crate) async fn run_committer(
             }
         }
         let n = group.len();
+        pipeline.set_admission(credential);
         match commit_group(&mut pipeline, &mut group, &metrics).await {
             Ok(outcomes) => {
                 for (job, outcome) in group.into_iter().zip(outcomes) {
@@ -122,18 +136,25 @@ pub(crate) async fn run_committer(
             rest.push(j);
         }
     }
-    if !rest.is_empty() {
-        let outcomes = commit_group(&mut pipeline, &mut rest, &metrics).await;
-        match outcomes {
+    // One commit per run of requests admitted by the same credential.
+    let mut rest = rest.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        let credential = first.credential.clone();
+        let mut group = vec![first];
+        while let Some(j) = rest.next_if(|j| j.credential == credential) {
+            group.push(j);
+        }
+        pipeline.set_admission(credential);
+        match commit_group(&mut pipeline, &mut group, &metrics).await {
             Ok(outcomes) => {
-                for (job, outcome) in rest.into_iter().zip(outcomes) {
+                for (job, outcome) in group.into_iter().zip(outcomes) {
                     metrics.pending.fetch_sub(job.weight, Ordering::Relaxed);
                     total.stored += outcome.stored;
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
             Err(e) => {
-                for job in rest {
+                for job in group.into_iter().chain(rest) {
                     let _ = job.reply.send(Err(e.to_string()));
                 }
                 return Err(e);
