@@ -51,7 +51,6 @@ fn client(root: &str, identity: Option<&(String, String)>) -> reqwest::Client {
     let mut b = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(30))
-        .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(root.as_bytes()).expect("root"));
     if let Some((cert, key)) = identity {
         b = b.identity(

@@ -211,7 +211,7 @@ fn parse_file(origin: &str, text: &str) -> Result<Vec<Credential>, AuthError> {
 }
 
 /// Parses `name=token[,name=token]` (bearer tokens for every path).
-pub(crate) fn parse_tokens_env(value: &str) -> Result<Vec<Credential>, AuthError> {
+fn parse_tokens_env(value: &str) -> Result<Vec<Credential>, AuthError> {
     value
         .split(',')
         .map(str::trim)
