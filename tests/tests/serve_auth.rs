@@ -120,7 +120,10 @@ async fn writes_need_a_credential_for_their_path_and_refusals_store_nothing() {
         &["serve", "--store", "data", "--listen", "127.0.0.1:0"],
         dir.path(),
     );
-    assert!(!out.status.success(), "serve must refuse to start without credentials");
+    assert!(
+        !out.status.success(),
+        "serve must refuse to start without credentials"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--credentials") && err.contains("--allow-unauthenticated"),
