@@ -6,7 +6,7 @@ import path from 'path';
 import { parse } from 'yaml';
 
 import pluginJson from './plugin.json';
-import { NARRATIVE_MODES } from './types';
+import { NARRATIVE_MODES, REVIEW_ROLES } from './types';
 
 const ROOT = path.join(__dirname, '..');
 const load = (file: string) => parse(readFileSync(path.join(ROOT, 'provisioning', file), 'utf8'));
@@ -18,6 +18,7 @@ const JSON_DATA_TYPES: Record<string, string> = {
   llmModel: 'string',
   llmTimeoutSeconds: 'number',
   narrativeMode: 'string',
+  reviewMinRole: 'string',
 };
 
 describe('provisioning/datasources/mdm-audit.yaml', () => {
@@ -36,6 +37,7 @@ describe('provisioning/datasources/mdm-audit.yaml', () => {
     }
     expect(ds.jsonData.storeUri).toBe('/var/lib/mdm-audit/data');
     expect(NARRATIVE_MODES).toContain(ds.jsonData.narrativeMode);
+    expect(REVIEW_ROLES).toContain(ds.jsonData.reviewMinRole);
   });
 
   it('keeps secrets out of jsonData', () => {

@@ -113,6 +113,11 @@ export const DEFAULT_STORE_URI = './data';
 export const DEFAULT_LLM_TIMEOUT_SECONDS = 30;
 export const DEFAULT_NARRATIVE_MODE: NarrativeMode = 'template';
 
+/** Grafana organization roles, lowest first, as the backend's `reviewMinRole` takes them. */
+export const REVIEW_ROLES = ['Viewer', 'Editor', 'Admin'] as const;
+export type ReviewRole = (typeof REVIEW_ROLES)[number];
+export const DEFAULT_REVIEW_MIN_ROLE: ReviewRole = 'Editor';
+
 /** Datasource settings stored in plain text (jsonData). */
 export interface MdmDataSourceOptions extends DataSourceJsonData {
   /** Where the store lives: a local directory (default `./data`) or an `s3://bucket/prefix` URI. */
@@ -124,6 +129,8 @@ export interface MdmDataSourceOptions extends DataSourceJsonData {
   llmTimeoutSeconds?: number;
   /** `template` (default, deterministic) or `llm` (falls back to the template on any failure). */
   narrativeMode?: NarrativeMode;
+  /** The lowest Grafana role that may approve, edit or reject a narrative. Default `Editor`. */
+  reviewMinRole?: ReviewRole;
 }
 
 /** Secrets: write-only from the browser, sent only to the backend. */

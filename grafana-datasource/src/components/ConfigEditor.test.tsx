@@ -87,6 +87,14 @@ describe('ConfigEditor', () => {
     expect(last().jsonData).toEqual({ llmModel: undefined, llmTimeoutSeconds: undefined });
   });
 
+  it('defaults reviews to Editors and writes the chosen minimum role', async () => {
+    const { last, onOptionsChange } = setup(settings());
+    expect(screen.getByRole('radio', { name: 'Editor' })).toBeChecked();
+    expect(onOptionsChange).not.toHaveBeenCalled();
+    await userEvent.click(screen.getByRole('radio', { name: 'Admin' }));
+    expect(last().jsonData).toEqual({ reviewMinRole: 'Admin' });
+  });
+
   it('flags a timeout that is not positive', () => {
     setup(settings({ jsonData: { llmTimeoutSeconds: 0 } }));
     expect(screen.getByText('A number of seconds greater than 0')).toBeInTheDocument();

@@ -6,10 +6,12 @@ import { Field, FieldSet, Input, RadioButtonGroup, SecretInput } from '@grafana/
 import {
   DEFAULT_LLM_TIMEOUT_SECONDS,
   DEFAULT_NARRATIVE_MODE,
+  DEFAULT_REVIEW_MIN_ROLE,
   DEFAULT_STORE_URI,
   MdmDataSourceOptions,
   MdmSecureJsonData,
   NarrativeMode,
+  ReviewRole,
 } from '../types';
 
 export type Props = DataSourcePluginOptionsEditorProps<MdmDataSourceOptions, MdmSecureJsonData>;
@@ -20,6 +22,12 @@ type TextKey = 'storeUri' | 'llmEndpoint' | 'llmModel';
 const NARRATIVE_MODE_OPTIONS: Array<{ value: NarrativeMode; label: string; description: string }> = [
   { value: 'template', label: 'Template', description: 'Deterministic sentences from the evidence; no LLM needed' },
   { value: 'llm', label: 'LLM', description: 'The LLM below writes; the template answers when it fails or times out' },
+];
+
+const REVIEW_ROLE_OPTIONS: Array<{ value: ReviewRole; label: string; description: string }> = [
+  { value: 'Viewer', label: 'Viewer', description: 'Any signed-in user of the organization may record a review' },
+  { value: 'Editor', label: 'Editor', description: 'Editors and Admins may record a review; Viewers get 403' },
+  { value: 'Admin', label: 'Admin', description: 'Only organization Admins may record a review' },
 ];
 
 export function ConfigEditor({ options, onOptionsChange }: Props) {
@@ -153,6 +161,19 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
           description="Sent as a bearer token to the endpoint. Stored encrypted; the browser never reads it back."
         >
           {secret('llmApiKey', 'mdm-llm-api-key', 'API key')}
+        </Field>
+      </FieldSet>
+
+      <FieldSet label="Reviews">
+        <Field
+          label="Who may review"
+          description="The lowest Grafana organization role that may approve, edit or reject a narrative. The reviewer's login, name, e-mail and org are taken from Grafana's sign-in, never from the request."
+        >
+          <RadioButtonGroup<ReviewRole>
+            options={REVIEW_ROLE_OPTIONS}
+            value={jsonData.reviewMinRole ?? DEFAULT_REVIEW_MIN_ROLE}
+            onChange={(reviewMinRole) => setJson({ reviewMinRole })}
+          />
         </Field>
       </FieldSet>
     </>
