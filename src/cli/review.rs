@@ -58,6 +58,8 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode, CliError> {
             .clone()
             .or_else(|| std::env::var("USER").ok())
             .unwrap_or_else(|| "cli".to_owned()),
+        reviewer_name: None,
+        reviewer_email: None,
         org: None,
         decision: args.decision,
         comment: args.comment.clone(),

@@ -135,6 +135,13 @@ pub fn run_plugin<F: Future<Output = ()>>(talk: impl FnOnce(String) -> F) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn plugin");
+    // Drained as the plugin runs: a pipe nobody reads fills up and blocks the plugin's next log line.
+    let mut stderr = child.stderr.take().expect("stderr");
+    let stderr_reader = std::thread::spawn(move || {
+        let mut err = String::new();
+        let _ = stderr.read_to_string(&mut err);
+        err
+    });
     let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
     stdout.read_line(&mut line).expect("handshake");
@@ -156,13 +163,7 @@ pub fn run_plugin<F: Future<Output = ()>>(talk: impl FnOnce(String) -> F) {
     let _ = child.wait();
     let mut rest = String::new();
     stdout.read_to_string(&mut rest).expect("rest of stdout");
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut err)
-        .expect("stderr");
+    let err = stderr_reader.join().expect("stderr reader");
     if let Err(p) = result {
         eprintln!("plugin stderr:\n{err}");
         std::panic::resume_unwind(p);

@@ -116,7 +116,8 @@ async fn talk(endpoint: &str, fx: &Store) {
         let mut c = ctx.clone();
         if let Some(u) = c.user.as_mut() {
             u.login = login.into();
-            u.name = login.into();
+            u.name = format!("{login} ({role})");
+            u.email = format!("{login}@corp.example");
             u.role = role.into();
         }
         c
@@ -144,6 +145,17 @@ async fn talk(endpoint: &str, fx: &Store) {
     )
     .await;
     assert_eq!(code, 200, "{body}");
+    // Who reviews is Grafana's to say: a body naming a reviewer is refused, and nothing recorded.
+    let (code, body) = call_resource(
+        endpoint,
+        &editor,
+        "POST",
+        "reviews",
+        Some(serde_json::json!({"narrativeId": id, "decision": "approve",
+            "reviewerEmail": "ceo@corp.example"})),
+    )
+    .await;
+    assert_eq!(code, 400, "{body}");
     let (code, body) = post(serde_json::json!({"narrativeId": id, "decision": "maybe"})).await;
     assert_eq!(code, 400, "{body}");
     assert!(has(&body["message"], "approve, edit or reject"));
@@ -175,4 +187,15 @@ async fn talk(endpoint: &str, fx: &Store) {
         BTreeSet::from(["admin", "eve"]),
         "the Grafana users' logins, never the body's: {who}"
     );
+    // The login, name, e-mail and org of each review are the plugin context's.
+    let eve = who["reviews"]
+        .as_array()
+        .expect("reviews")
+        .iter()
+        .find(|r| r["reviewer"] == "eve")
+        .expect("eve's review");
+    assert_eq!(eve["reviewer_name"], "eve (Editor)", "{eve}");
+    assert_eq!(eve["reviewer_email"], "eve@corp.example", "{eve}");
+    assert_eq!(eve["org"], "1", "{eve}");
+    assert_eq!(eve["decision"], "reject", "{eve}");
 }

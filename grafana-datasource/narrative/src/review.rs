@@ -63,6 +63,10 @@ pub struct ReviewRequest {
     pub narrative_id: String,
     /// Who decides (Grafana login, or the CLI user).
     pub reviewer: String,
+    /// The reviewer's display name (Grafana's signed-in user).
+    pub reviewer_name: Option<String>,
+    /// The reviewer's e-mail (Grafana's signed-in user).
+    pub reviewer_email: Option<String>,
     /// The Grafana org, if from Grafana.
     pub org: Option<String>,
     /// The decision.
@@ -107,6 +111,10 @@ pub enum ReviewError {
     /// A query failed.
     #[error("query: {0}")]
     Query(#[from] datafusion::error::DataFusionError),
+}
+
+fn nonempty(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -217,6 +225,8 @@ pub async fn record_review(
         nulls(DataType::Int64),
         nulls(DataType::Utf8),
         nulls(DataType::Utf8),
+        s(nonempty(req.reviewer_name.as_deref())),
+        s(nonempty(req.reviewer_email.as_deref())),
     ];
     let batch = RecordBatch::try_new(REVIEWS.schema.clone(), cols).map_err(StoreError::from)?;
     let mut w = TableWriter::open(location, &REVIEWS, WriterOptions::new(writer_id)).await?;

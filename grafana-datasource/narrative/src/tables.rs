@@ -2,9 +2,9 @@
 //! [`TableRegistry`]: `narratives` (provenance of every narrative written) and `reviews` (human
 //! decisions on them). Both carry the chain columns, so `verify` checks them like the core tables.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
-use arrow::datatypes::{DataType, Field};
+use arrow::datatypes::{DataType, Field, Schema};
 use mdm_audit_store::schema::{string_list_type, time_type};
 use mdm_audit_store::tables::{Partitioning, TableRegistry, TableSpec, with_chain};
 
@@ -46,6 +46,7 @@ pub static NARRATIVES: LazyLock<TableSpec> = LazyLock::new(|| {
         stats_columns: Some(
             "narrative_id,created_time,asked_by,kind,evidence_hash,chain_id,chain_seq",
         ),
+        added_columns: &[],
     }
 });
 
@@ -54,24 +55,30 @@ pub static NARRATIVES: LazyLock<TableSpec> = LazyLock::new(|| {
 pub static REVIEWS: LazyLock<TableSpec> = LazyLock::new(|| {
     let s = |n: &str| Field::new(n, DataType::Utf8, true);
     let req = |n: &str| Field::new(n, DataType::Utf8, false);
+    let mut schema = with_chain(vec![
+        req("review_id"),
+        req("narrative_id"),
+        Field::new("review_time", time_type(), false),
+        req("reviewer"),
+        s("org"),
+        req("decision"),
+        s("comment"),
+        req("reviewed_output_hash"),
+        s("edited_output"),
+        s("edited_output_hash"),
+    ]);
+    // Added after the table's first release: the reviewer's Grafana name and e-mail, beside the login in `reviewer`.
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend([s("reviewer_name"), s("reviewer_email")]);
+    schema = Arc::new(Schema::new(fields));
     TableSpec {
         name: "reviews",
-        schema: with_chain(vec![
-            req("review_id"),
-            req("narrative_id"),
-            Field::new("review_time", time_type(), false),
-            req("reviewer"),
-            s("org"),
-            req("decision"),
-            s("comment"),
-            req("reviewed_output_hash"),
-            s("edited_output"),
-            s("edited_output_hash"),
-        ]),
+        schema,
         partitioning: Partitioning::DayOf("review_time"),
         stats_columns: Some(
             "review_id,narrative_id,review_time,reviewer,decision,chain_id,chain_seq",
         ),
+        added_columns: &["reviewer_name", "reviewer_email"],
     }
 });
 

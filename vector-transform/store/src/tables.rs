@@ -30,6 +30,11 @@ pub struct TableSpec {
     pub partitioning: Partitioning,
     /// Columns with data-skipping statistics in the Delta log (`None`: Delta's default, the first 32).
     pub stats_columns: Option<&'static str>,
+    /// Nullable columns added to the table after its first release, the last columns of `schema`
+    /// (after the chain columns), oldest first. A table created by an older version lacks some of
+    /// them; the writer adds them to it on open (a Delta schema change). A row's hash covers the
+    /// columns of the data file it was written in, so rows written before stay verifiable.
+    pub added_columns: &'static [&'static str],
 }
 
 impl TableSpec {
@@ -82,6 +87,7 @@ pub static EVENTS: LazyLock<TableSpec> = LazyLock::new(|| TableSpec {
         "event_uid,time,ingest_time,vendor,product,feed,category,action,outcome,actor_id,actor_upn,\
          target_id,device_id,device_serial,risk_score,risk_level,episode_id,chain_id,chain_seq",
     ),
+    added_columns: &[],
 });
 
 /// `dead_letters`: records that could not be stored as events, with the reason and the raw bytes;
@@ -99,6 +105,7 @@ pub static DEAD_LETTERS: LazyLock<TableSpec> = LazyLock::new(|| {
         schema: with_chain(fields),
         partitioning: Partitioning::DayOf("ingest_time"),
         stats_columns: Some("dead_letter_uid,ingest_time,source,chain_id,chain_seq"),
+        added_columns: &[],
     }
 });
 
@@ -127,6 +134,7 @@ pub static EPISODES: LazyLock<TableSpec> = LazyLock::new(|| {
         ]),
         partitioning: Partitioning::None,
         stats_columns: Some("episode_id,episode_kind,actor,first_time,last_time,updated_time"),
+        added_columns: &[],
     }
 });
 

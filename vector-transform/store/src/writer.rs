@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::take_record_batch;
-use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use arrow::datatypes::{DataType, Field, Schema, TimeUnit, TimestampMicrosecondType};
 use delta_kernel::expressions::Scalar;
 use deltalake::kernel::StructType;
 use deltalake::kernel::Transaction;
@@ -145,7 +145,7 @@ impl TableWriter {
             None => None,
         };
         let table = open_or_create(location, spec).await?;
-        check_schema(&table, spec)?;
+        let table = reconcile_schema(table, spec).await?;
         let store = table.log_store().object_store(None);
         let prefix = object_store::path::Path::from("");
         let last = last_chain_commit(store.as_ref(), &prefix, &options.chain_id).await?;
@@ -361,32 +361,85 @@ async fn open_or_create(
     }
 }
 
-/// Refuses to append to a table whose columns differ from what this version writes.
-fn check_schema(table: &DeltaTable, spec: &TableSpec) -> Result<(), StoreError> {
-    let snapshot = table.snapshot()?;
-    let have: Vec<String> = snapshot
-        .schema()
-        .fields()
-        .map(|f| f.name().to_owned())
-        .collect();
+/// Brings the table's columns to what this version writes: adds the spec's `added_columns` a table
+/// made by an older version lacks (one Delta schema change), and refuses any other difference.
+async fn reconcile_schema(table: DeltaTable, spec: &TableSpec) -> Result<DeltaTable, StoreError> {
+    let names = |t: &DeltaTable| -> Result<Vec<String>, StoreError> {
+        Ok(t.snapshot()?
+            .schema()
+            .fields()
+            .map(|f| f.name().to_owned())
+            .collect())
+    };
+    let have = names(&table)?;
     let want: Vec<String> = spec
         .table_schema()
         .fields()
         .iter()
         .map(|f| f.name().to_owned())
         .collect();
-    if have != want {
-        return Err(StoreError::Incompatible {
-            table: spec.name.to_owned(),
-            reason: format!(
-                "its columns are [{}], this version of mdm-audit writes [{}]; use a new store \
-                 directory or the mdm-audit version that created it",
-                have.join(", "),
-                want.join(", ")
-            ),
-        });
+    // The partition column sits last when the table is created, before any column added later.
+    let stored =
+        |v: &[String]| -> Vec<String> { v.iter().filter(|n| *n != DAY).cloned().collect() };
+    let (have_stored, want_stored) = (stored(&have), stored(&want));
+    let incompatible = || StoreError::Incompatible {
+        table: spec.name.to_owned(),
+        reason: format!(
+            "its columns are [{}], this version of mdm-audit writes [{}]; use a new store \
+             directory or the mdm-audit version that created it",
+            have.join(", "),
+            want.join(", ")
+        ),
+    };
+    if have.contains(&DAY.to_owned()) != want.contains(&DAY.to_owned()) {
+        return Err(incompatible());
     }
-    Ok(())
+    if have_stored == want_stored {
+        return Ok(table);
+    }
+    let missing = match want_stored.strip_prefix(have_stored.as_slice()) {
+        Some(rest)
+            if rest
+                .iter()
+                .all(|c| spec.added_columns.contains(&c.as_str())) =>
+        {
+            rest
+        }
+        _ => return Err(incompatible()),
+    };
+    let fields: Vec<Field> = missing
+        .iter()
+        .map(|n| {
+            spec.schema
+                .field_with_name(n)
+                .map(|f| f.clone().with_nullable(true))
+                .map_err(|_| incompatible())
+        })
+        .collect::<Result<_, _>>()?;
+    let fields: StructType = (&Schema::new(fields)).try_into_kernel()?;
+    tracing::info!(
+        table = spec.name,
+        columns = %missing.join(", "),
+        "Adding the columns this version writes to a table made by an older one."
+    );
+    match table
+        .clone()
+        .add_columns()
+        .with_fields(fields.fields().cloned().collect::<Vec<_>>())
+        .await
+    {
+        Ok(t) => Ok(t),
+        // Another writer added them meanwhile: read the table again and check once more.
+        Err(e) => {
+            let mut again = table;
+            again.update_state().await?;
+            if stored(&names(&again)?) == want_stored {
+                Ok(again)
+            } else {
+                Err(e.into())
+            }
+        }
+    }
 }
 
 /// Takes the per-(table, writer) lock of a local store: two processes writing one chain would fork it.

@@ -325,7 +325,6 @@ async fn post_review(
             tracing::warn!(user = ?req.user.as_ref().map(|u| &u.login), "Review refused: {m}");
             ResourceError::new(StatusCode::FORBIDDEN, m)
         })?
-        .login
         .clone();
     use mdm_audit_narrative::review::{Decision, ReviewError, ReviewRequest, record_review};
     #[derive(serde::Deserialize)]
@@ -347,7 +346,9 @@ async fn post_review(
     let decision: Decision = body.decision.parse().map_err(bad)?;
     let request = ReviewRequest {
         narrative_id: body.narrative_id,
-        reviewer,
+        reviewer: reviewer.login,
+        reviewer_name: Some(reviewer.name),
+        reviewer_email: Some(reviewer.email),
         org: Some(req.org_id.to_string()),
         decision,
         comment: body.comment,

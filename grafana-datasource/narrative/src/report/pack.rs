@@ -11,7 +11,8 @@ use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::prelude::{SessionContext, col, lit};
+use datafusion::prelude::{Expr, SessionContext, col, lit};
+use datafusion::scalar::ScalarValue;
 use mdm_audit_store::select::Range;
 use mdm_audit_store::{StoreLocation, TrustedKeys, VerifyReport, verify_store};
 use serde_json::{Value, json};
@@ -36,11 +37,14 @@ pub const HIGH_RISK_COLUMNS: [&str; 8] = [
 ];
 
 /// The columns of the review list.
-pub const REVIEW_COLUMNS: [&str; 8] = [
+pub const REVIEW_COLUMNS: [&str; 11] = [
     "review_id",
     "narrative_id",
     "review_time",
     "reviewer",
+    "reviewer_name",
+    "reviewer_email",
+    "org",
     "decision",
     "comment",
     "reviewed_output_hash",
@@ -155,14 +159,25 @@ impl EvidencePack {
         narrative.coverage.verified = Some(verify.is_intact());
         // Every human decision on record (none when no narrative was reviewed yet).
         let reviews = if ctx.table_exist("reviews")? {
+            let table = ctx.table("reviews").await?;
+            // A table no review was written to since the reviewer's name and e-mail were added
+            // lacks those columns: they read as empty.
+            let columns: Vec<Expr> = REVIEW_COLUMNS
+                .iter()
+                .map(
+                    |c| match table.schema().has_column_with_unqualified_name(c) {
+                        true => col(*c),
+                        false => lit(ScalarValue::Utf8(None)).alias(*c),
+                    },
+                )
+                .collect();
             string_rows(
-                &ctx.table("reviews")
-                    .await?
+                &table
                     .sort(vec![
                         col("review_time").sort(true, false),
                         col("review_id").sort(true, false),
                     ])?
-                    .select_columns(&REVIEW_COLUMNS)?
+                    .select(columns)?
                     .collect()
                     .await?,
             )?
