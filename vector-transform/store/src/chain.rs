@@ -3,7 +3,8 @@
 //! it is about to commit) and `verify` (from the Parquet files it reads back) compute the same bytes
 //! whatever string or list representation the reader hands out.
 //!
-//! Canonical form, for every column of the row in schema order except `prev_hash`, `hash` and the
+//! Canonical form, for every column of the row in the order of the batch written (of the data file,
+//! for `verify`; a column added to the table later is not in older files) except `prev_hash`, `hash` and the
 //! partition column: the column name, a NUL, then the value: `0x00` for null, else a type tag and the
 //! value (integers as 8 big-endian bytes, strings and binaries length-prefixed, lists as a count and
 //! their elements, structs as their fields in order).
