@@ -7,6 +7,7 @@
 //! are skipped by the store's dedupe index, which is loaded from the table and so holds across restarts.
 
 pub mod auth;
+mod body;
 mod commit;
 mod config;
 mod http;

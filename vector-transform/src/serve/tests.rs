@@ -1,6 +1,6 @@
 use std::io::Write;
 
-use super::http::{decode_for_test, parse_events_for_test};
+use super::body::{decode_for_test, parse_events_for_test};
 
 #[test]
 fn malformed_lines_are_named_by_line_number() {
