@@ -122,3 +122,24 @@ impl Drop for ServeProcess {
         }
     }
 }
+
+/// An HTTP client for talking to `serve` on loopback: no proxy, a 60 s timeout.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .expect("http client")
+}
+
+/// The text of `GET /metrics` of `server`.
+pub async fn metrics_text(server: &ServeProcess) -> String {
+    http_client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
+}

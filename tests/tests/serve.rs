@@ -12,11 +12,7 @@ use mdm_audit_tests::{ServeProcess, mappings_dir, normalized_estate, read_record
 use serde_json::Value;
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("http client")
+    mdm_audit_tests::serve::http_client()
 }
 
 fn lines() -> Vec<String> {
@@ -42,16 +38,8 @@ fn serve(dir: &Path, writer: &str, window_ms: &str) -> ServeProcess {
     )
 }
 
-/// The text of `GET /metrics`.
 async fn metrics(server: &ServeProcess) -> String {
-    client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text")
+    mdm_audit_tests::serve::metrics_text(server).await
 }
 
 fn uid(line: &str) -> String {

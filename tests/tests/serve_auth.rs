@@ -37,11 +37,7 @@ paths = ["raw/ws1"]
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .timeout(Duration::from_secs(60))
-        .build()
-        .expect("http client")
+    mdm_audit_tests::serve::http_client()
 }
 
 /// POSTs `body` to `url` with `headers`; (status, JSON or text body).
@@ -248,14 +244,7 @@ async fn writes_need_a_credential_for_their_path_and_refusals_store_nothing() {
     assert_eq!(code, 503);
     assert_eq!(stored(&store).await, after_rotation);
 
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = mdm_audit_tests::serve::metrics_text(&server).await;
     assert_eq!(refused(&metrics, "/v1/events", "missing"), 1, "{metrics}");
     assert_eq!(refused(&metrics, "/v1/events", "unknown"), 3, "{metrics}");
     assert_eq!(refused(&metrics, "/v1/events", "forbidden"), 1, "{metrics}");
