@@ -1,7 +1,7 @@
 //! `mdm-audit serve` over HTTPS with client certificates (mutual TLS), through the real binary:
 //! certificates are made inside the test (rcgen); a client with no certificate, one with a
 //! certificate of another CA, and a plain-HTTP client store nothing; a client with a certificate of
-//! the trusted CA is admitted, and its commit records `client-certificate`.
+//! the trusted CA is admitted, and its commit records the certificate's common name.
 
 use std::path::Path;
 use std::time::Duration;
@@ -160,7 +160,7 @@ async fn only_clients_with_a_certificate_of_the_trusted_ca_may_write() {
     )
     .expect("read");
     assert!(
-        log.contains("\"admitted_by\":\"client-certificate\""),
+        log.contains("\"admitted_by\":\"certificate:vector\""),
         "{log}"
     );
     // /health is served over HTTPS too (to a client with a certificate).

@@ -22,6 +22,7 @@ use super::auth::{Refusal, WritePath};
 use super::body::{Parsed, decode_body, parse_events, parse_raw};
 use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
 use super::metrics::Metrics;
+use super::peer::ClientCertificate;
 use crate::normalize::{MappingSet, VendorRegistry};
 use crate::pipeline::Stage;
 use crate::{Normalizer, TransformError};
@@ -173,6 +174,7 @@ pub async fn serve(
                         l,
                         axum_server::tls_rustls::RustlsConfig::from_config(tls),
                     )
+                    .map(super::peer::PeerAcceptor)
                     .handle(handle)
                     .serve(app.into_make_service())
                     .await
@@ -396,10 +398,15 @@ struct Admitted(String);
 /// counted and logged with the credential's name at most, never its secret.
 async fn authenticate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
     let Some(auth) = &s.config.auth else {
-        // Without credentials, a verified client certificate (mutual TLS) is what admitted it.
+        // Without credentials, a verified client certificate (mutual TLS) is what admitted it:
+        // named by its subject (`certificate:<common name>`).
         if s.config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()) {
+            let name = req
+                .extensions()
+                .get::<ClientCertificate>()
+                .map_or_else(|| "unnamed".to_owned(), |c| c.0.clone());
             req.extensions_mut()
-                .insert(Admitted("client-certificate".into()));
+                .insert(Admitted(format!("certificate:{name}")));
         }
         return next.run(req).await;
     };

@@ -12,6 +12,7 @@ mod commit;
 mod config;
 mod http;
 mod metrics;
+mod peer;
 #[cfg(test)]
 mod tests;
 pub mod tls;
