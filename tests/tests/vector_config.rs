@@ -83,18 +83,13 @@ fn vector_toml_names_existing_files_that_compile_and_keeps_every_record() {
             .iter()
             .copied()
             .find(|s| {
-                let prelude = format!("prelude/10_{}.vrl", s.folder());
                 let folder = format!("sources/{}/", s.folder());
                 files
                     .iter()
                     .filter_map(|f| f.strip_prefix(PREFIX))
-                    .any(|r| r == prelude || r.starts_with(&folder))
+                    .any(|r| r.starts_with(&folder))
             })
-            .unwrap_or_else(|| {
-                panic!(
-                    "{name}: names no vendor's files (prelude/10_<folder>.vrl or sources/<folder>/)"
-                )
-            });
+            .unwrap_or_else(|| panic!("{name}: names no vendor's files (sources/<folder>/)"));
         normalizing.push(name.clone());
         let expected = expected_list(&mappings, vendor);
         if files != expected {

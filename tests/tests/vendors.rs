@@ -90,11 +90,10 @@ fn every_listed_feed_is_set_by_the_vendors_vrl() {
     let set = disk();
     let mut problems = Vec::new();
     for source in set.vendors().sources() {
-        let prelude = format!("prelude/10_{}.vrl", source.folder());
         let folder = format!("sources/{}/", source.folder());
         let vrl: String = set
             .paths()
-            .filter(|p| *p == prelude || p.starts_with(&folder))
+            .filter(|p| p.starts_with(&folder))
             .filter_map(|p| set.get(p))
             .collect();
         for feed in source.feeds() {

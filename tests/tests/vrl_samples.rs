@@ -265,11 +265,15 @@ fn every_mapping_has_at_least_three_samples() {
         .expect("glob")
         .filter_map(Result::ok)
     {
-        mappings += 1;
         let name = vrl
             .file_stem()
             .and_then(|s| s.to_str())
             .expect("utf-8 name");
+        // A vendor prelude maps no record of its own: its mappings' samples run through it.
+        if name == "00_prelude" {
+            continue;
+        }
+        mappings += 1;
         let dir = vrl.parent().expect("parent").join("samples").join(name);
         let inputs = glob::glob(&format!("{}/*.input.*", dir.display()))
             .expect("glob")

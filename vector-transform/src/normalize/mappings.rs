@@ -58,10 +58,10 @@ impl MappingSet {
     }
 
     /// The files of `source`'s program, in the order Vector's remap `files = [...]` lists them:
-    /// common prelude, vendor prelude, the vendor's sources (sorted), risk rules (sorted), finalize.
+    /// common prelude, the vendor's folder (sorted by name, so its `00_prelude.vrl`, where it has one,
+    /// comes first), risk rules (sorted), finalize.
     pub fn program_files(&self, source: Source) -> Vec<&str> {
         let folder = source.folder();
-        let vendor_prelude = format!("prelude/10_{folder}.vrl");
         let sources = format!("sources/{folder}/");
         let mut out: Vec<&str> = Vec::new();
         out.extend(
@@ -69,12 +69,6 @@ impl MappingSet {
                 .keys()
                 .map(String::as_str)
                 .filter(|p| p.starts_with("prelude/00_")),
-        );
-        out.extend(
-            self.files
-                .keys()
-                .map(String::as_str)
-                .filter(|p| *p == vendor_prelude),
         );
         out.extend(
             self.files
