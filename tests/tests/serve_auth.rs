@@ -125,6 +125,32 @@ async fn writes_need_a_credential_for_their_path_and_refusals_store_nothing() {
         err.contains("--credentials") && err.contains("--allow-unauthenticated"),
         "{err}"
     );
+    // A credential for a source no vendor answers to is a mistake found at start, not at the first
+    // webhook.
+    std::fs::write(
+        dir.path().join("typo.toml"),
+        "[[credential]]\nname = \"hooks\"\nbearer = \"t0k3n-typo\"\npaths = [\"raw/jamf-webhook\"]\n",
+    )
+    .expect("write");
+    let out = run_cli(
+        &[
+            "serve",
+            "--store",
+            "data",
+            "--listen",
+            "127.0.0.1:0",
+            "--credentials",
+            "typo.toml",
+        ],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("raw/jamf-webhook") && err.contains("jamf, intune or ws1"),
+        "{err}"
+    );
+    assert!(!err.contains("t0k3n-typo"), "{err}");
 
     let server = ServeProcess::start(
         dir.path(),

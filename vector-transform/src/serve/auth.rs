@@ -339,6 +339,26 @@ impl Authenticator {
         n
     }
 
+    /// The `raw/<source>` paths the credentials name, with the credential (`raw/*` left out), so
+    /// that `serve` can refuse a source name no vendor answers to before any request fails on it.
+    pub fn raw_sources(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |c: &Credential| {
+            for p in &c.paths {
+                if let Some(src) = p.strip_prefix("raw/").filter(|s| *s != "*") {
+                    out.push((c.name.clone(), src.to_owned()));
+                }
+            }
+        };
+        self.env.iter().for_each(&mut add);
+        if let Ok(l) = self.loaded.read()
+            && let Ok(f) = &l.file
+        {
+            f.iter().for_each(&mut add);
+        }
+        out
+    }
+
     /// Rereads the file if it changed since it was last read.
     fn refresh(&self) {
         let Some(path) = &self.file else { return };

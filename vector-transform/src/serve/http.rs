@@ -48,6 +48,9 @@ pub enum ServeError {
     /// The TLS certificate, key or client CA cannot be used.
     #[error(transparent)]
     Tls(#[from] super::tls::TlsError),
+    /// A credential names a write path no vendor answers to.
+    #[error("credentials: {0}")]
+    Credentials(String),
     /// A bug: a task of the service panicked.
     #[error("internal error (a bug): {0}")]
     Internal(String),
@@ -84,6 +87,16 @@ pub async fn serve(
     on_ready: impl FnOnce(SocketAddr) -> Result<(), std::io::Error>,
 ) -> Result<ServeSummary, ServeError> {
     let vendors = MappingSet::load(&config.normalize)?.vendors().clone();
+    if let Some(auth) = &config.auth {
+        for (name, source) in auth.raw_sources() {
+            if !source.eq_ignore_ascii_case("auto") && vendors.get(&source).is_none() {
+                return Err(ServeError::Credentials(format!(
+                    "credential {name:?} names path raw/{source}, but {}",
+                    vendors.parse(&source).err().unwrap_or_default()
+                )));
+            }
+        }
+    }
     let tls = config.tls.as_ref().map(|t| t.server_config()).transpose()?;
     let writer = AuditWriter::open(location, config.writer.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
