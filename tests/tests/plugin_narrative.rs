@@ -198,4 +198,24 @@ async fn talk(endpoint: &str, fx: &Store) {
     assert_eq!(eve["reviewer_email"], "eve@corp.example", "{eve}");
     assert_eq!(eve["org"], "1", "{eve}");
     assert_eq!(eve["decision"], "reject", "{eve}");
+    // The Markdown pack an auditor reads lists the decisions with who made them.
+    let md = [
+        &["report", "--store", &fx.store],
+        &period[..],
+        &["--format", "md"],
+    ]
+    .concat();
+    let md = String::from_utf8_lossy(&run_cli(&md, tmp.path()).stdout).into_owned();
+    let reviews = md
+        .split("## Reviews (2)")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{md}"));
+    let eve_line = reviews
+        .lines()
+        .find(|l| l.contains("eve@corp.example"))
+        .unwrap_or_else(|| panic!("no row with eve's e-mail: {reviews}"));
+    assert!(
+        eve_line.contains("eve \\(Editor\\)") && eve_line.contains("| reject | nar-"),
+        "{eve_line}"
+    );
 }

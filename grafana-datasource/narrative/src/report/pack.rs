@@ -200,6 +200,28 @@ impl EvidencePack {
         self.by_level.iter().map(|(_, n)| n).sum()
     }
 
+    /// The reviews as the Markdown and HTML packs show them: time, who (name, e-mail and login),
+    /// decision, narrative, comment.
+    fn review_lines(&self) -> Vec<[String; 5]> {
+        let at = |r: &[String], i: usize| r.get(i).cloned().unwrap_or_default();
+        self.reviews
+            .iter()
+            .map(|r| {
+                let (login, mut name, email) = (at(r, 3), at(r, 4), at(r, 5));
+                if name == login {
+                    name.clear();
+                }
+                let who = match (name.is_empty(), email.is_empty()) {
+                    (false, false) => format!("{name} <{email}> ({login})"),
+                    (false, true) => format!("{name} ({login})"),
+                    (true, false) => format!("<{email}> ({login})"),
+                    (true, true) => login,
+                };
+                [at(r, 2), who, at(r, 7), at(r, 1), at(r, 8)]
+            })
+            .collect()
+    }
+
     /// The pack as JSON (for GRC import).
     pub fn json(&self) -> Value {
         let objects = |cols: &[&str], rows: &[Vec<String>]| -> Vec<Value> {
@@ -261,6 +283,16 @@ impl EvidencePack {
             let _ = writeln!(md, "| {} |", cells.join(" | "));
         }
         md.push('\n');
+        let reviews = self.review_lines();
+        let _ = writeln!(
+            md,
+            "\n## Reviews ({})\n\n| time | reviewer | decision | narrative | comment |\n|---|---|---|---|---|",
+            reviews.len()
+        );
+        for r in &reviews {
+            let cells: Vec<String> = r.iter().map(|c| escape_md(c)).collect();
+            let _ = writeln!(md, "| {} |", cells.join(" | "));
+        }
         let _ = writeln!(
             md,
             "\n## Chain\n\nIntact: {}.\n",
@@ -311,6 +343,22 @@ impl EvidencePack {
                 .collect::<String>()
         );
         for r in &self.high {
+            let _ = writeln!(
+                h,
+                "<tr>{}</tr>",
+                r.iter()
+                    .map(|c| format!("<td>{}</td>", escape_html(c)))
+                    .collect::<String>()
+            );
+        }
+        h.push_str("</table>\n");
+        let reviews = self.review_lines();
+        let _ = writeln!(
+            h,
+            "<h2>Reviews ({})</h2><table><tr><th>time</th><th>reviewer</th><th>decision</th><th>narrative</th><th>comment</th></tr>",
+            reviews.len()
+        );
+        for r in &reviews {
             let _ = writeln!(
                 h,
                 "<tr>{}</tr>",
