@@ -10,10 +10,10 @@ use clap::{Args, ValueEnum};
 use mdm_audit_datasource::engine::Engine;
 use mdm_audit_narrative::NarrativeKind;
 use mdm_audit_narrative::{LlmConfig, NarrateOptions, Scope, narrate, provenance, render};
-use mdm_audit_store::default_writer_id;
+use mdm_audit_store::{WriterOptions, default_writer_id};
 
 use super::CliError;
-use super::store_args::{StoreArgs, runtime};
+use super::store_args::{SigningArgs, StoreArgs, runtime};
 
 /// What the narrative tells.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -165,10 +165,13 @@ pub struct NarrateArgs {
     /// Do not record the narrative in the store's `narratives` table (provenance).
     #[arg(long)]
     no_record: bool,
+    #[command(flatten)]
+    signing: SigningArgs,
 }
 
 pub fn run(args: NarrateArgs) -> Result<ExitCode, CliError> {
     let location = args.store.location()?;
+    let signer = args.signing.signer()?;
     let (from, to) = args.narrative.range()?;
     let mut scope = Scope::new(args.kind.into(), from, to);
     scope.device = args.device;
@@ -193,8 +196,9 @@ pub fn run(args: NarrateArgs) -> Result<ExitCode, CliError> {
                 user: std::env::var("USER").unwrap_or_else(|_| "cli".to_owned()),
                 org: None,
             };
-            let writer = format!("{}-narratives", default_writer_id());
-            let id = provenance::record(&location, &writer, &n, &who, params.as_deref()).await?;
+            let writer = WriterOptions::new(format!("{}-narratives", default_writer_id()))
+                .with_signer(signer);
+            let id = provenance::record(&location, writer, &n, &who, params.as_deref()).await?;
             eprintln!(
                 "narrate: recorded as {id} in {} (review it with `mdm-audit review --narrative {id}`)",
                 location.display()

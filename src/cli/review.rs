@@ -10,10 +10,10 @@ use std::process::ExitCode;
 
 use clap::Args;
 use mdm_audit_narrative::review::{Decision, ReviewRequest, record_review};
-use mdm_audit_store::default_writer_id;
+use mdm_audit_store::{WriterOptions, default_writer_id};
 
 use super::CliError;
-use super::store_args::{StoreArgs, runtime};
+use super::store_args::{SigningArgs, StoreArgs, runtime};
 
 #[derive(Debug, Args)]
 pub struct ReviewArgs {
@@ -34,6 +34,8 @@ pub struct ReviewArgs {
     /// The new text of an edit (Markdown file; `-` reads stdin).
     #[arg(long, value_name = "FILE")]
     text: Option<PathBuf>,
+    #[command(flatten)]
+    signing: SigningArgs,
 }
 
 pub fn run(args: ReviewArgs) -> Result<ExitCode, CliError> {
@@ -65,9 +67,10 @@ pub fn run(args: ReviewArgs) -> Result<ExitCode, CliError> {
         comment: args.comment.clone(),
         edited_output: edited,
     };
-    let writer = format!("{}-reviews", default_writer_id());
+    let writer = WriterOptions::new(format!("{}-reviews", default_writer_id()))
+        .with_signer(args.signing.signer()?);
     let rec = runtime()?
-        .block_on(record_review(&location, &writer, &req))
+        .block_on(record_review(&location, writer, &req))
         .map_err(|e| CliError::Usage(e.to_string()))?;
     println!(
         "{}",

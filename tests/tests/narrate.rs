@@ -9,7 +9,7 @@ use std::path::Path;
 use mdm_audit_generate::GroundTruth;
 use mdm_audit_tests::json::{narrative_id, verified_table};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
-use mdm_audit_tests::{generated_store, run_cli, words};
+use mdm_audit_tests::{generated_store, run_cli, run_ok, words};
 
 fn make_store(root: &Path) -> GroundTruth {
     generated_store(root, "--seed 7 --events 1500 --days 3", "narr-ingest")
@@ -372,4 +372,45 @@ fn reviews_approve_edit_and_reject_are_chained_and_keep_the_history() {
         .collect();
     assert_eq!(decisions, ["approve", "edit", "reject"]);
     assert!(r["reviews"][0]["comment"] == "matches the change tickets");
+}
+
+/// A store whose writers sign their chain heads stays verifiable against the trusted keys once
+/// narratives and reviews are recorded, when `narrate` and `review` sign too; an unsigned narrative
+/// commit is reported.
+#[test]
+fn signed_narratives_and_reviews_keep_a_signed_store_verifiable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    run_ok(&words("keygen --out writer.key"), root);
+    mdm_audit_tests::generate_estate(root, "--seed 3 --events 600 --days 2");
+    let feeds = mdm_audit_tests::feed_files(root, "estate");
+    mdm_audit_tests::ingest(root, "signed", "--signing-key writer.key", &feeds);
+    let n = run_ok(
+        &words("narrate --store data --from 2026-01-01 --to 2027-01-01 --signing-key writer.key"),
+        root,
+    );
+    let id = narrative_id(&String::from_utf8_lossy(&n.stderr));
+    let mut review = words("review --store data --decision approve --signing-key writer.key");
+    review.extend(["--narrative", id.as_str()]);
+    run_ok(&review, root);
+    let verify = words("verify --store data --trusted-keys writer.key.pub");
+    let ok = run_cli(&verify, root);
+    let out = String::from_utf8_lossy(&ok.stdout).into_owned();
+    assert!(ok.status.success(), "{out}");
+    for table in ["events", "narratives", "reviews"] {
+        assert!(
+            out.contains(&format!("  {table}: ")) && out.contains("1 signed"),
+            "{table}: {out}"
+        );
+    }
+
+    // A narrative recorded without the key is an unsigned head: reported, exit 2.
+    run_ok(
+        &words("narrate --store data --from 2026-01-01 --to 2027-01-01"),
+        root,
+    );
+    let broken = run_cli(&verify, root);
+    let out = String::from_utf8_lossy(&broken.stdout).into_owned();
+    assert_eq!(broken.status.code(), Some(2), "{out}");
+    assert!(out.contains("without a signature"), "{out}");
 }

@@ -102,15 +102,15 @@ pub fn narrative_batch(
     Ok((id, RecordBatch::try_new(NARRATIVES.schema.clone(), cols)?))
 }
 
-/// Appends the provenance row of `n` to `narratives` as writer `writer_id`.
+/// Appends the provenance row of `n` to `narratives` as `writer` (its id, and its signing key if any).
 pub async fn record(
     location: &StoreLocation,
-    writer_id: &str,
+    writer: WriterOptions,
     n: &Narrative,
     who: &AskedBy,
     params: Option<&str>,
 ) -> Result<String, StoreError> {
-    let mut w = TableWriter::open(location, &NARRATIVES, WriterOptions::new(writer_id)).await?;
+    let mut w = TableWriter::open(location, &NARRATIVES, writer).await?;
     let (id, batch) = narrative_batch(n, who, params)?;
     w.append(batch).await?;
     Ok(id)

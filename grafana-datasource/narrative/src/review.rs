@@ -166,10 +166,10 @@ async fn current_hash(location: &StoreLocation, narrative_id: &str) -> Result<St
     Ok(original)
 }
 
-/// Records `req` in the `reviews` table as writer `writer_id`.
+/// Records `req` in the `reviews` table as `writer` (its id, and its signing key if any).
 pub async fn record_review(
     location: &StoreLocation,
-    writer_id: &str,
+    writer: WriterOptions,
     req: &ReviewRequest,
 ) -> Result<ReviewRecord, ReviewError> {
     if req.reviewer.trim().is_empty() {
@@ -229,7 +229,7 @@ pub async fn record_review(
         s(nonempty(req.reviewer_email.as_deref())),
     ];
     let batch = RecordBatch::try_new(REVIEWS.schema.clone(), cols).map_err(StoreError::from)?;
-    let mut w = TableWriter::open(location, &REVIEWS, WriterOptions::new(writer_id)).await?;
+    let mut w = TableWriter::open(location, &REVIEWS, writer).await?;
     w.append(batch).await?;
     Ok(ReviewRecord {
         review_id,

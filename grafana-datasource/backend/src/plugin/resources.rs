@@ -355,15 +355,19 @@ async fn post_review(
         edited_output: body.text,
     };
     let writer = format!("{}-grafana-reviews", mdm_audit_store::default_writer_id());
-    let rec = record_review(engine.store(), &writer, &request)
-        .await
-        .map_err(|e| match e {
-            ReviewError::Invalid(m) => bad(m),
-            ReviewError::UnknownNarrative(_) => {
-                ResourceError::new(StatusCode::NOT_FOUND, e.to_string())
-            }
-            other => ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
-        })?;
+    let rec = record_review(
+        engine.store(),
+        mdm_audit_store::WriterOptions::new(writer),
+        &request,
+    )
+    .await
+    .map_err(|e| match e {
+        ReviewError::Invalid(m) => bad(m),
+        ReviewError::UnknownNarrative(_) => {
+            ResourceError::new(StatusCode::NOT_FOUND, e.to_string())
+        }
+        other => ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+    })?;
     serde_json::to_value(rec)
         .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
