@@ -138,6 +138,8 @@ export interface MdmSecureJsonData {
   llmApiKey?: string;
   storageAccessKey?: string;
   storageSecretKey?: string;
+  /** Ed25519 private key (PKCS#8 PEM, from `mdm-audit keygen`) that signs every review's chain head. */
+  signingKey?: string;
 }
 
 export const SECURE_KEYS = ['llmApiKey', 'storageAccessKey', 'storageSecretKey'] as const satisfies ReadonlyArray<

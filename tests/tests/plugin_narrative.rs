@@ -104,6 +104,17 @@ async fn talk(endpoint: &str, fx: &Store) {
     let err = String::from_utf8_lossy(&n.stderr).into_owned();
     assert!(n.status.success(), "{err}");
     let id = narrative_id(&err);
+    // The datasource signs the reviews it records with its own key (secureJsonData `signingKey`).
+    run_cli(&["keygen", "--out", "grafana.key"], tmp.path());
+    let pem = std::fs::read_to_string(tmp.path().join("grafana.key")).expect("key");
+    let ctx = {
+        let mut c = ctx.clone();
+        if let Some(ds) = c.data_source_instance_settings.as_mut() {
+            ds.decrypted_secure_json_data
+                .insert("signingKey".into(), pem.clone());
+        }
+        c
+    };
     let post =
         |body: serde_json::Value| call_resource(endpoint, &ctx, "POST", "reviews", Some(body));
     let (code, body) =
@@ -168,6 +179,10 @@ async fn talk(endpoint: &str, fx: &Store) {
         "the admin's and the editor's; not the viewer's: {reviews}"
     );
     assert_eq!(reviews["chains"][0]["rows"], 2);
+    assert_eq!(
+        reviews["chains"][0]["signed_commits"], 2,
+        "both reviews signed with the datasource's key: {reviews}"
+    );
     let report = [
         &["report", "--store", &fx.store],
         &period[..],

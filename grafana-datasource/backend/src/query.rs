@@ -284,6 +284,9 @@ pub struct SecureSettings {
     pub storage_access_key: Option<String>,
     /// S3 secret key.
     pub storage_secret_key: Option<String>,
+    /// Ed25519 private key (PKCS#8 PEM, from `mdm-audit keygen`) that signs the chain head of every
+    /// review this datasource records.
+    pub signing_key: Option<String>,
 }
 
 impl std::fmt::Debug for SecureSettings {
@@ -298,6 +301,7 @@ impl std::fmt::Debug for SecureSettings {
                 "storage_secret_key",
                 &self.storage_secret_key.as_ref().map(|_| "<set>"),
             )
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "<set>"))
             .finish()
     }
 }

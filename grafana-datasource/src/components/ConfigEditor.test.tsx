@@ -95,6 +95,15 @@ describe('ConfigEditor', () => {
     expect(last().jsonData).toEqual({ reviewMinRole: 'Admin' });
   });
 
+  it('writes the review signing key, with its line breaks, to secureJsonData only', async () => {
+    const { last } = setup(settings());
+    const pem = '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEI\n-----END PRIVATE KEY-----';
+    await userEvent.click(screen.getByLabelText(/^Review signing key/));
+    await userEvent.paste(pem);
+    expect(last().secureJsonData).toEqual({ signingKey: pem });
+    expect(last().jsonData).toEqual({});
+  });
+
   it('flags a timeout that is not positive', () => {
     setup(settings({ jsonData: { llmTimeoutSeconds: 0 } }));
     expect(screen.getByText('A number of seconds greater than 0')).toBeInTheDocument();

@@ -1,7 +1,7 @@
-import React, { ChangeEvent } from 'react';
+import React, { ChangeEvent, FormEvent } from 'react';
 
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import { Field, FieldSet, Input, RadioButtonGroup, SecretInput } from '@grafana/ui';
+import { Field, FieldSet, Input, RadioButtonGroup, SecretInput, SecretTextArea } from '@grafana/ui';
 
 import {
   DEFAULT_LLM_TIMEOUT_SECONDS,
@@ -43,7 +43,7 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
     setJson({ [key]: value === '' ? undefined : value });
   };
 
-  const onSecret = (key: SecureKey) => (e: ChangeEvent<HTMLInputElement>) =>
+  const onSecret = (key: SecureKey) => (e: FormEvent<HTMLInputElement | HTMLTextAreaElement>) =>
     onOptionsChange({ ...options, secureJsonData: { ...secureJsonData, [key]: e.currentTarget.value } });
 
   /** Forget a stored secret: Grafana deletes it when the form is saved. */
@@ -173,6 +173,28 @@ export function ConfigEditor({ options, onOptionsChange }: Props) {
             options={REVIEW_ROLE_OPTIONS}
             value={jsonData.reviewMinRole ?? DEFAULT_REVIEW_MIN_ROLE}
             onChange={(reviewMinRole) => setJson({ reviewMinRole })}
+          />
+        </Field>
+        <Field
+          label="Review signing key"
+          htmlFor="mdm-signing-key"
+          description={
+            <>
+              Ed25519 private key (PKCS#8 PEM, from <code>mdm-audit keygen</code>) that signs the chain head of every
+              review recorded from Grafana, so <code>mdm-audit verify --trusted-keys</code> accepts them. Stored
+              encrypted; the browser never reads it back.
+            </>
+          }
+        >
+          <SecretTextArea
+            id="mdm-signing-key"
+            isConfigured={Boolean(secureJsonFields.signingKey)}
+            value={secureJsonData.signingKey ?? ''}
+            placeholder="-----BEGIN PRIVATE KEY-----"
+            rows={4}
+            cols={60}
+            onReset={onReset('signingKey')}
+            onChange={onSecret('signingKey')}
           />
         </Field>
       </FieldSet>

@@ -70,10 +70,16 @@ impl HeadSigner {
     pub fn from_file(path: &Path) -> Result<Self, StoreError> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| StoreError::io(format!("reading signing key {}", path.display()), e))?;
-        SigningKey::from_pkcs8_pem(&text)
+        Self::from_pem(&text, &path.display().to_string())
+    }
+
+    /// A PKCS#8 PEM private key given as text (`origin` names where it came from in errors, which
+    /// never hold the key).
+    pub fn from_pem(text: &str, origin: &str) -> Result<Self, StoreError> {
+        SigningKey::from_pkcs8_pem(text.trim())
             .map(Self::from_key)
             .map_err(|e| StoreError::Key {
-                path: path.display().to_string(),
+                path: origin.to_owned(),
                 reason: format!("not an Ed25519 private key in PKCS#8 PEM ({e}); make one with `mdm-audit keygen`"),
             })
     }

@@ -132,7 +132,7 @@ pub async fn route(
         (&Method::GET, ["schema"]) => schema(engine).await,
         (&Method::POST, ["reviews"]) => {
             let min = instance.settings.review_min_role.unwrap_or_default();
-            post_review(engine, req, min).await
+            post_review(engine, req, min, instance.secure.signing_key.as_deref()).await
         }
         (_, path) => Err(ResourceError::new(
             StatusCode::NOT_FOUND,
@@ -318,6 +318,7 @@ async fn post_review(
     engine: &Engine,
     req: &ResourceRequest<'_>,
     min_role: ReviewRole,
+    signing_key: Option<&str>,
 ) -> Result<serde_json::Value, ResourceError> {
     // Who may judge comes first: a refused request reads nothing and records nothing.
     let reviewer = may_review(req.user.as_ref(), min_role)
@@ -355,19 +356,22 @@ async fn post_review(
         edited_output: body.text,
     };
     let writer = format!("{}-grafana-reviews", mdm_audit_store::default_writer_id());
-    let rec = record_review(
-        engine.store(),
-        mdm_audit_store::WriterOptions::new(writer),
-        &request,
-    )
-    .await
-    .map_err(|e| match e {
-        ReviewError::Invalid(m) => bad(m),
-        ReviewError::UnknownNarrative(_) => {
-            ResourceError::new(StatusCode::NOT_FOUND, e.to_string())
-        }
-        other => ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
-    })?;
+    let signer = signing_key
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| mdm_audit_store::HeadSigner::from_pem(k, "the datasource's signing key"))
+        .transpose()
+        .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+        .map(std::sync::Arc::new);
+    let writer = mdm_audit_store::WriterOptions::new(writer).with_signer(signer);
+    let rec = record_review(engine.store(), writer, &request)
+        .await
+        .map_err(|e| match e {
+            ReviewError::Invalid(m) => bad(m),
+            ReviewError::UnknownNarrative(_) => {
+                ResourceError::new(StatusCode::NOT_FOUND, e.to_string())
+            }
+            other => ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
+        })?;
     serde_json::to_value(rec)
         .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
