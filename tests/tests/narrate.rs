@@ -413,4 +413,27 @@ fn signed_narratives_and_reviews_keep_a_signed_store_verifiable() {
     let out = String::from_utf8_lossy(&broken.stdout).into_owned();
     assert_eq!(broken.status.code(), Some(2), "{out}");
     assert!(out.contains("without a signature"), "{out}");
+    // The evidence pack says why it is not intact, not only that.
+    let pack = run_cli(
+        &words(
+            "report --store data --from 2026-01-01 --to 2027-01-01 --trusted-keys writer.key.pub",
+        ),
+        root,
+    );
+    assert_eq!(
+        pack.status.code(),
+        Some(2),
+        "a pack of a broken store exits 2"
+    );
+    let md = String::from_utf8_lossy(&pack.stdout).into_owned();
+    let chain = md
+        .split("## Chain")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(chain.contains("Intact: NO."), "{chain}");
+    assert!(
+        chain.contains("**narratives broken**") && chain.contains("without a signature"),
+        "{chain}"
+    );
+    assert!(!chain.contains("**reviews broken**"), "{chain}");
 }

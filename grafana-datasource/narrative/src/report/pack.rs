@@ -222,6 +222,27 @@ impl EvidencePack {
             .collect()
     }
 
+    /// Each table whose chain is broken: its problem count and the first problem, as `verify`
+    /// words it.
+    fn broken(&self) -> Vec<(&str, (usize, String))> {
+        self.verify
+            .tables
+            .iter()
+            .filter_map(|t| {
+                let first = t.first_broken()?;
+                let at = first
+                    .key
+                    .as_deref()
+                    .map(|k| format!(" (row {k})"))
+                    .unwrap_or_default();
+                Some((
+                    t.table.as_str(),
+                    (t.problems.len(), format!("{}{at}", first.detail)),
+                ))
+            })
+            .collect()
+    }
+
     /// The pack as JSON (for GRC import).
     pub fn json(&self) -> Value {
         let objects = |cols: &[&str], rows: &[Vec<String>]| -> Vec<Value> {
@@ -298,6 +319,15 @@ impl EvidencePack {
             "\n## Chain\n\nIntact: {}.\n",
             if self.verify.is_intact() { "yes" } else { "NO" }
         );
+        for (table, p) in self.broken() {
+            let _ = writeln!(
+                md,
+                "- **{} broken** ({} problem(s)), first: {}",
+                escape_md(table),
+                p.0,
+                escape_md(&p.1)
+            );
+        }
         for t in &self.verify.tables {
             for c in &t.chains {
                 let _ = writeln!(
@@ -373,6 +403,15 @@ impl EvidencePack {
             "<h2>Chain</h2><p>Intact: {}</p><ul>",
             if self.verify.is_intact() { "yes" } else { "NO" }
         );
+        for (table, p) in self.broken() {
+            let _ = writeln!(
+                h,
+                "<li><strong>{} broken</strong> ({} problem(s)), first: {}</li>",
+                escape_html(table),
+                p.0,
+                escape_html(&p.1)
+            );
+        }
         for t in &self.verify.tables {
             for c in &t.chains {
                 let _ = writeln!(
