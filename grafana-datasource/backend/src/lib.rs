@@ -11,3 +11,5 @@ pub mod query;
 pub use mdm_audit_narrative as narrative;
 pub use mdm_audit_store::schema::events_schema;
 pub use plugin::MdmPlugin;
+#[cfg(test)]
+mod snap;

@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{Expr, SessionContext, col, lit};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::NarrativeError;
 use super::columns::{ints, lists, read_events, strings, times};
 use crate::NarrativeKind;
-use mdm_audit_store::select::{Filters, Range, filter_sql, lit, ts_literal};
+use mdm_audit_store::select::{Filters, Range, events_expr, ts};
 
 /// The most events one narrative reads (the rest is reported as truncated).
 pub const MAX_EVIDENCE: usize = 50_000;
@@ -122,36 +122,31 @@ impl Scope {
         Ok(())
     }
 
-    /// The `WHERE` clause over `events`.
-    pub fn where_sql(&self) -> String {
-        let mut c = vec![self.effective_range().sql("")];
-        c.extend(filter_sql(&self.filters));
+    /// The condition over `events`.
+    pub fn expr(&self) -> Expr {
+        let any = |cols: &[&str], v: &str| {
+            cols.iter()
+                .map(|c| col(*c).eq(lit(v)))
+                .reduce(Expr::or)
+                .unwrap_or_else(|| lit(false))
+        };
+        let mut e = events_expr(&self.effective_range(), &self.filters);
         if let Some(d) = &self.device {
-            let l = lit(d);
-            c.push(format!(
-                "(device_id = {l} OR device_serial = {l} OR device_name = {l})"
-            ));
+            e = e.and(any(&["device_id", "device_serial", "device_name"], d));
         }
         if let Some(a) = &self.actor {
-            let l = lit(a);
-            c.push(format!(
-                "(actor_upn = {l} OR actor_name = {l} OR actor_id = {l})"
-            ));
+            e = e.and(any(&["actor_upn", "actor_name", "actor_id"], a));
         }
-        if let Some(e) = &self.episode {
-            c.push(format!("episode_id = {}", lit(e)));
+        if let Some(ep) = &self.episode {
+            e = e.and(col("episode_id").eq(lit(ep.as_str())));
         }
         match &self.policy {
-            Some(p) => {
-                let l = lit(p);
-                c.push(format!("(target_id = {l} OR target_name = {l})"));
-            }
+            Some(p) => e.and(any(&["target_id", "target_name"], p)),
             None if self.kind == NarrativeKind::ChangeReview => {
-                c.push("category IN ('policy', 'profile')".into());
+                e.and(col("category").in_list(vec![lit("policy"), lit("profile")], false))
             }
-            None => {}
+            None => e,
         }
-        c.join(" AND ")
     }
 }
 
@@ -477,17 +472,26 @@ pub async fn load(ctx: &SessionContext, scope: &Scope) -> Result<Evidence, Narra
             "the store has no `events` table yet: ingest events first (mdm-audit ingest)".into(),
         ));
     }
-    let sql = format!(
-        "SELECT event_uid, time, vendor, feed, actor_kind, actor_person, actor_department, \
-         actor_is_delegated, actor_partner_tenant, actor_upn, actor_name, actor_id, action, category, \
-         outcome, target_type, target_id, target_name, changes, device_id, device_name, device_serial, \
-         device_platform, risk_score, risk_level, risk_tags, risk_reasons, controls, episode_id, \
-         episode_kind, chain_id, chain_seq, hash \
-         FROM events WHERE {} ORDER BY time, event_uid LIMIT {}",
-        scope.where_sql(),
-        scope.cap + 1
-    );
-    let batches = ctx.sql(&sql).await?.collect().await?;
+    let columns: Vec<&str> = "event_uid time vendor feed actor_kind actor_person actor_department \
+        actor_is_delegated actor_partner_tenant actor_upn actor_name actor_id action category outcome \
+        target_type target_id target_name changes device_id device_name device_serial device_platform \
+        risk_score risk_level risk_tags risk_reasons controls episode_id episode_kind chain_id \
+        chain_seq hash"
+        .split_whitespace()
+        .collect();
+    let by_time = vec![
+        col("time").sort(true, false),
+        col("event_uid").sort(true, false),
+    ];
+    let batches = ctx
+        .table("events")
+        .await?
+        .filter(scope.expr())?
+        .select_columns(&columns)?
+        .sort(by_time)?
+        .limit(0, Some(scope.cap + 1))?
+        .collect()
+        .await?;
     let mut events = Vec::new();
     for b in &batches {
         read_events(b, &mut events)?;
@@ -550,14 +554,24 @@ async fn load_episodes(
     events: &[EvidenceEvent],
 ) -> Result<Vec<EvidenceEpisode>, NarrativeError> {
     let r = scope.effective_range();
-    let sql = format!(
-        "SELECT episode_id, episode_kind, reason, actor, first_time, last_time, event_count, \
-         device_count, event_uids, risk_tags, max_risk_score, updated_time, chain_seq FROM episodes \
-         WHERE first_time <= {} AND last_time >= {} ORDER BY episode_id, updated_time, chain_seq",
-        ts_literal(r.to),
-        ts_literal(r.from)
-    );
-    let batches = ctx.sql(&sql).await?.collect().await?;
+    let columns: Vec<&str> =
+        "episode_id episode_kind reason actor first_time last_time event_count \
+        device_count event_uids risk_tags max_risk_score updated_time chain_seq"
+            .split_whitespace()
+            .collect();
+    let order = ["episode_id", "updated_time", "chain_seq"].map(|c| col(c).sort(true, false));
+    let batches = ctx
+        .table("episodes")
+        .await?
+        .filter(
+            col("first_time")
+                .lt_eq(ts(r.to))
+                .and(col("last_time").gt_eq(ts(r.from))),
+        )?
+        .select_columns(&columns)?
+        .sort(order.to_vec())?
+        .collect()
+        .await?;
     // The newest row of an episode is its state (rows are ordered by updated_time).
     let mut latest: BTreeMap<String, EvidenceEpisode> = BTreeMap::new();
     for b in &batches {

@@ -17,6 +17,7 @@ use super::*;
 use crate::{DeadLetter, NormalizedEvent};
 
 mod signed;
+mod select;
 mod tamper;
 
 /// Synthetic events over three days, with every kind of column filled somewhere (lists, changes,
