@@ -1,4 +1,4 @@
-//! Embeds the VRL mapping files and the sample inputs into the binary, so `mdm-audit` runs on its
+//! Embeds the VRL mapping files, the vendor descriptors and the sample inputs into the binary, so `mdm-audit` runs on its
 //! defaults with no files beside it. `--mappings DIR` reads an edited copy from disk instead.
 
 use std::fmt::Write as _;
@@ -63,6 +63,25 @@ fn main() {
         &|rel| is_sample(rel) && rel.contains(".input."),
         &mut samples,
     );
+    let mut vendors = Vec::new();
+    collect(
+        &root.join("sources"),
+        &root.join("sources"),
+        &|rel| rel.ends_with("/vendor.toml") && rel.matches('/').count() == 1,
+        &mut vendors,
+    );
+    // A descriptor that is not TOML fails the build here; its keys are checked when it is loaded
+    // (`normalize::registry`, with the file and the key in the message).
+    for (rel, path) in &vendors {
+        let text = std::fs::read_to_string(path).expect("readable descriptor");
+        if let Err(e) = text.parse::<toml::Table>() {
+            panic!("vrl-mappings/sources/{rel} is not valid TOML: {e}");
+        }
+    }
+    let vendors: Vec<(String, PathBuf)> = vendors
+        .into_iter()
+        .map(|(rel, path)| (rel.trim_end_matches("/vendor.toml").to_owned(), path))
+        .collect();
     let mut code = String::new();
     write_table(
         &mut code,
@@ -75,6 +94,12 @@ fn main() {
         "Sample input records (path relative to vrl-mappings/, content), for `mdm-audit demo`.",
         "EMBEDDED_SAMPLES",
         &samples,
+    );
+    write_table(
+        &mut code,
+        "Vendor descriptors: (folder under vrl-mappings/sources/, vendor.toml content), sorted by folder.",
+        "EMBEDDED_VENDORS",
+        &vendors,
     );
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets it"))
         .join("embedded_mappings.rs");

@@ -6,8 +6,8 @@ use chrono::Duration;
 use clap::Args;
 use mdm_audit_store::StoreLocation;
 use mdm_audit_transform::correlate::{Baseline, CorrelateConfig, CorrelateStage};
-use mdm_audit_transform::enrich::parse_business_hours;
-use mdm_audit_transform::ingest::{PassThrough, Stage};
+use mdm_audit_transform::enrich::{EnrichStage, parse_business_hours};
+use mdm_audit_transform::pipeline::{PassThrough, Stage};
 
 use super::CliError;
 
@@ -61,7 +61,6 @@ impl CorrelateArgs {
             ));
         }
         Ok(CorrelateConfig {
-            directory: self.directory.clone(),
             idle: Duration::minutes(positive(self.idle_minutes, "--idle-minutes")?),
             bulk_count: self.bulk_count,
             bulk_window: Duration::minutes(positive(
@@ -81,15 +80,23 @@ impl CorrelateArgs {
         })
     }
 
-    /// The stage to run: correlation (knowing the store's history) unless --no-correlate.
+    /// The stages to run: enrichment (with --directory), then correlation (knowing the store's
+    /// history); none with --no-correlate.
     pub async fn stage(&self, location: &StoreLocation) -> Result<Box<dyn Stage>, CliError> {
         if self.no_correlate {
             return Ok(Box::new(PassThrough));
         }
         let config = self.config()?;
         let baseline = Baseline::from_store(location).await?;
-        let stage = CorrelateStage::new(config, baseline)
-            .map_err(|e| CliError::Usage(format!("--directory: {e}")))?;
-        Ok(Box::new(stage))
+        let correlate = CorrelateStage::new(config, baseline);
+        Ok(match &self.directory {
+            Some(dir) => {
+                let enrich = EnrichStage::open(dir)
+                    .map_err(|e| CliError::Usage(format!("--directory: {e}")))?;
+                let correlate = correlate.with_directory(enrich.directory());
+                Box::new(enrich.then(correlate))
+            }
+            None => Box::new(correlate),
+        })
     }
 }

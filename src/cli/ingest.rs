@@ -7,9 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use mdm_audit_store::{WriterOptions, default_writer_id};
-use mdm_audit_transform::Source;
 use mdm_audit_transform::ingest::{self, IngestConfig, Input};
-use mdm_audit_transform::normalize::SourceChoice;
 
 use super::correlate_args::CorrelateArgs;
 use super::store_args::{SigningArgs, StoreArgs, runtime};
@@ -25,9 +23,10 @@ pub struct IngestArgs {
     #[command(flatten)]
     signing: SigningArgs,
     /// Which feed raw records are: auto recognizes each record by its shape (normalized events,
-    /// as `mdm-audit normalize` writes them, are always recognized).
-    #[arg(long, default_value = "auto", value_parser = parse_choice)]
-    source: SourceChoice,
+    /// as `mdm-audit normalize` writes them, are always recognized); else a vendor's name (jamf,
+    /// intune, ws1, or one that --mappings adds).
+    #[arg(long, default_value = "auto")]
+    source: String,
     /// Events per commit (each commit writes one Parquet file per day it covers).
     #[arg(long, default_value_t = ingest::DEFAULT_COMMIT_EVENTS, value_name = "N")]
     commit_events: usize,
@@ -47,14 +46,6 @@ pub struct IngestArgs {
     /// Input files (vendor records or normalized NDJSON); `-` reads stdin.
     #[arg(value_name = "FILE", required = true)]
     inputs: Vec<PathBuf>,
-}
-
-fn parse_choice(s: &str) -> Result<SourceChoice, String> {
-    if s.eq_ignore_ascii_case("auto") {
-        Ok(SourceChoice::Auto)
-    } else {
-        s.parse::<Source>().map(SourceChoice::Fixed)
-    }
 }
 
 pub fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
@@ -80,7 +71,7 @@ pub fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
     writer.signer = args.signing.signer()?;
     let config = IngestConfig {
         normalize: args.mapping.config(),
-        source: args.source,
+        source: args.mapping.source_choice(&args.source)?,
         writer,
         commit_events: args.commit_events,
         reorder_window: args.reorder_window.max(1),

@@ -84,6 +84,22 @@ impl MappingArgs {
             timezone: self.timezone.clone(),
         }
     }
+
+    /// `--source`: `auto`, or a vendor of these mappings (its name, an alias or its folder).
+    fn source_choice(
+        &self,
+        name: &str,
+    ) -> Result<mdm_audit_transform::normalize::SourceChoice, CliError> {
+        use mdm_audit_transform::normalize::SourceChoice;
+        if name.eq_ignore_ascii_case("auto") {
+            return Ok(SourceChoice::Auto);
+        }
+        let set = mdm_audit_transform::MappingSet::load(&self.config())?;
+        set.vendors()
+            .parse(name)
+            .map(SourceChoice::Fixed)
+            .map_err(CliError::Usage)
+    }
 }
 
 /// Errors of the command line.

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use mdm_audit_transform::normalize::{RunStats, SourceChoice, normalize_reader};
+use mdm_audit_transform::normalize::{RunStats, normalize_reader};
 use mdm_audit_transform::output::{self, Format};
-use mdm_audit_transform::{DeadLetter, Normalizer, Source, TransformError};
+use mdm_audit_transform::{DeadLetter, Normalizer, TransformError};
 
 use super::{CliError, MappingArgs};
 
@@ -18,9 +18,10 @@ pub const EXIT_DEAD_LETTERS: u8 = 3;
 
 #[derive(Debug, Args)]
 pub struct NormalizeArgs {
-    /// Which feed the input is: auto recognizes each record by its shape.
-    #[arg(long, default_value = "auto", value_parser = parse_choice)]
-    source: SourceChoiceArg,
+    /// Which feed the input is: auto recognizes each record by its shape; else a vendor's name
+    /// (jamf, intune, ws1, or one that --mappings adds).
+    #[arg(long, default_value = "auto")]
+    source: String,
     /// Output format.
     #[arg(long, default_value = "ndjson", value_parser = clap::value_parser!(String))]
     format: String,
@@ -42,18 +43,6 @@ pub struct NormalizeArgs {
     /// Input files; `-` or none reads stdin.
     #[arg(value_name = "FILE")]
     inputs: Vec<PathBuf>,
-}
-
-#[derive(Debug, Clone, Copy)]
-struct SourceChoiceArg(SourceChoice);
-
-fn parse_choice(s: &str) -> Result<SourceChoiceArg, String> {
-    if s.eq_ignore_ascii_case("auto") {
-        Ok(SourceChoiceArg(SourceChoice::Auto))
-    } else {
-        s.parse::<Source>()
-            .map(|s| SourceChoiceArg(SourceChoice::Fixed(s)))
-    }
 }
 
 /// Appends dead letters to a file created on first use.
@@ -103,6 +92,7 @@ pub fn run(args: NormalizeArgs) -> Result<ExitCode, CliError> {
             Box::new(std::io::stdout())
         }
     };
+    let choice = args.mapping.source_choice(&args.source)?;
     let mut normalizer = Normalizer::from_config(&args.mapping.config())?;
     let mut sink = output::sink(format, out)?;
     let mut dead = DeadLetterFile {
@@ -121,7 +111,7 @@ pub fn run(args: NormalizeArgs) -> Result<ExitCode, CliError> {
             let stdin = std::io::stdin().lock();
             normalize_reader(
                 &mut normalizer,
-                args.source.0,
+                choice,
                 stdin,
                 "stdin",
                 sink.as_mut(),
@@ -149,7 +139,7 @@ pub fn run(args: NormalizeArgs) -> Result<ExitCode, CliError> {
         };
         normalize_reader(
             &mut normalizer,
-            args.source.0,
+            choice,
             BufReader::with_capacity(1 << 16, file),
             &input.display().to_string(),
             sink.as_mut(),

@@ -25,6 +25,39 @@ pub struct ServeArgs {
     writer_id: Option<String>,
     #[command(flatten)]
     signing: SigningArgs,
+    /// Credentials every write must carry: a TOML file of named `[[credential]]` entries (bearer
+    /// token, HTTP basic, or a header secret; optionally limited to some paths). Reloaded when it
+    /// changes. Bearer tokens may also come from MDM_AUDIT_INGEST_TOKENS (name=token,...).
+    #[arg(long, env = "MDM_AUDIT_CREDENTIALS", value_name = "FILE")]
+    credentials: Option<PathBuf>,
+    /// Accept writes without any credential (only for a port no one else can reach).
+    #[arg(long)]
+    allow_unauthenticated: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(
+        long,
+        env = "MDM_AUDIT_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(
+        long,
+        env = "MDM_AUDIT_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Require a client certificate issued by this CA (PEM): mutual TLS, as Vector's http sink sends
+    /// with tls.crt_file. Needs --tls-cert.
+    #[arg(
+        long,
+        env = "MDM_AUDIT_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    tls_client_ca: Option<PathBuf>,
     /// Group-commit window: requests arriving within it (from the oldest waiting one) are committed
     /// together, then all of them are answered.
     #[arg(long, default_value_t = serve::DEFAULT_COMMIT_WINDOW_MS, value_name = "MS")]
@@ -99,7 +132,42 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
     config.writer.fsync = !args.no_fsync;
     config.writer.signer = args.signing.signer()?;
     config.normalize = args.mapping.config();
+    let tokens = std::env::var(serve::auth::TOKENS_ENV).ok();
+    config.auth = serve::auth::Authenticator::load(args.credentials.as_deref(), tokens.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .map(std::sync::Arc::new);
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(serve::tls::TlsSettings {
+            cert: cert.clone(),
+            key: key.clone(),
+            client_ca: args.tls_client_ca.clone(),
+        });
+    }
+    let mtls = args.tls_client_ca.is_some();
+    if config.auth.is_none() && !mtls && !args.allow_unauthenticated {
+        return Err(CliError::Usage(format!(
+            "serve needs credentials for its write paths: --credentials FILE (MDM_AUDIT_CREDENTIALS), {} \
+             (name=token,...) or client certificates (--tls-client-ca); or --allow-unauthenticated for a \
+             port no one else can reach",
+            serve::auth::TOKENS_ENV
+        )));
+    }
+    if config.auth.is_some() && args.allow_unauthenticated {
+        return Err(CliError::Usage(
+            "--allow-unauthenticated contradicts the credentials given; drop one".into(),
+        ));
+    }
     let addr_file = args.addr_file.clone();
+    let auth_note = match &config.auth {
+        Some(a) => format!("; writes need one of: {}", a.names().join(", ")),
+        None if mtls => "; writes need a client certificate".to_owned(),
+        None => "; WRITES ARE NOT AUTHENTICATED".to_owned(),
+    };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let shown = location.display();
     args.correlate.config()?;
     let rt = runtime()?;
@@ -110,7 +178,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode, CliError> {
         stage,
         shutdown_signal(),
         move |addr| {
-            eprintln!("serve: listening on http://{addr} (store {shown})");
+            eprintln!("serve: listening on {scheme}://{addr} (store {shown}){auth_note}");
             match &addr_file {
                 Some(p) => write_addr_file(p, addr),
                 None => Ok(()),

@@ -38,7 +38,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 #[derive(Debug, Clone, Args)]
 pub struct SigningArgs {
     /// Sign every chain head this process records with this Ed25519 private key (PKCS#8 PEM, made
-    /// by `mdm-audit keygen`); `verify --trusted-keys` then detects a rewrite made without it.
+    /// by `mdm-audit keygen`); `verify` given the public key then detects a rewrite made without it.
     #[arg(long, env = "MDM_AUDIT_SIGNING_KEY", value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
 }

@@ -35,6 +35,16 @@ fn run(args: &[&str], dir: &Path, stdin: Option<&str>) -> Output {
     child.wait_with_output().expect("wait")
 }
 
+/// `out`, asserting that the command succeeded.
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// One record per line from several samples of each vendor, plus two bad records.
 fn mixed_input() -> (String, usize) {
     let mut lines = Vec::new();
@@ -180,7 +190,7 @@ fn parquet_and_ocsf_formats_and_clear_usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (input, _) = mixed_input();
     std::fs::write(dir.path().join("in.ndjson"), &input).expect("write input");
-    let out = run(
+    ok(run(
         &[
             "normalize",
             "--format",
@@ -191,12 +201,7 @@ fn parquet_and_ocsf_formats_and_clear_usage_errors() {
         ],
         dir.path(),
         None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     let file = std::fs::File::open(dir.path().join("events.parquet")).expect("parquet written");
     let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
         .expect("valid parquet");
@@ -316,12 +321,7 @@ fn demo_generates_stores_and_verifies() {
             .is_dir()
     );
     // A re-run replaces the demo's own directory ...
-    let again = run(&args, dir.path(), None);
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    let again = ok(run(&args, dir.path(), None));
     assert!(
         String::from_utf8_lossy(&again.stdout).contains(&format!("demo: {stored} events stored"))
     );
@@ -417,16 +417,11 @@ fn generate_writes_one_file_per_feed_the_ground_truth_and_a_summary() {
     }
 
     // --stdout: the same records, interleaved on one stream; the ground truth indexes them per feed.
-    let out = run_owned(
+    let out = ok(run_owned(
         &small_estate(&["--stdout", "--ground-truth", "gt.json"]),
         dir.path(),
         None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     let stdout = String::from_utf8(out.stdout).expect("UTF-8");
     let mut stream: Vec<String> = stdout.lines().map(str::to_owned).collect();
     assert_eq!(stream.len(), 400);
@@ -441,7 +436,7 @@ fn generate_writes_one_file_per_feed_the_ground_truth_and_a_summary() {
 #[test]
 fn generate_stdout_is_accepted_by_normalize_in_time_order() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = run(
+    let out = ok(run(
         &[
             "generate",
             "--stdout",
@@ -456,12 +451,7 @@ fn generate_stdout_is_accepted_by_normalize_in_time_order() {
         ],
         dir.path(),
         None,
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ));
     let records = String::from_utf8(out.stdout).expect("UTF-8");
     assert_eq!(records.lines().count(), 80);
     let norm = run(&["normalize", "--strict", "-"], dir.path(), Some(&records));

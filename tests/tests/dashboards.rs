@@ -5,18 +5,17 @@
 //! (QUERY_MODEL.md, "Template variables"), and `events` is restricted to the dashboard's time range as
 //! the backend restricts it. Expected values come from the generator's ground truth.
 
-use mdm_audit_narrative::store_tables;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use arrow::array::{Array, AsArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::DataType;
+use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
 use datafusion::prelude::SessionContext;
 use mdm_audit_generate::GroundTruth;
-use mdm_audit_store::{AuditWriter, EpisodeRecord, StoreLocation, WriterOptions, register_tables};
-use mdm_audit_tests::{run_cli, workspace_root};
+use mdm_audit_store::{AuditWriter, EpisodeRecord, StoreLocation, WriterOptions};
+use mdm_audit_tests::estate::truth_feeds;
+use mdm_audit_tests::query::{open_store, present_texts as strings};
+use mdm_audit_tests::{generate_estate, ingest, workspace_root};
 
 /// One SQL target of a dashboard panel.
 #[derive(Debug, Clone)]
@@ -110,32 +109,12 @@ struct Store {
 async fn store() -> Store {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path().to_owned();
-    let g = run_cli(
-        &[
-            "generate", "--seed", "11", "--events", "1500", "--days", "3", "--out", "estate",
-        ],
-        &root,
-    );
-    assert!(
-        g.status.success(),
-        "generate: {}",
-        String::from_utf8_lossy(&g.stderr)
-    );
-    let truth = GroundTruth::read(&root.join("estate/ground_truth.json")).expect("ground truth");
+    let truth = generate_estate(&root, "--seed 11 --events 1500 --days 3");
     let webhooks = root.join("estate/jamf_webhooks.ndjson");
     let mut text = std::fs::read_to_string(&webhooks).expect("webhooks");
     text.push_str("{\"webhook\": {\"webhookEvent\": \"ComputerAdded\", broken\n");
     std::fs::write(&webhooks, text).expect("write");
-    let mut args = vec!["ingest", "--store", "data", "--writer-id", "dash-ingest"];
-    let files: Vec<String> = truth
-        .feeds
-        .iter()
-        .map(|f| format!("estate/{}", f.file))
-        .collect();
-    args.extend(files.iter().map(String::as_str));
-    let i = run_cli(&args, &root);
-    let err = String::from_utf8_lossy(&i.stderr);
-    assert!(i.status.success(), "ingest: {err}");
+    let err = ingest(&root, "dash-ingest", "", &truth_feeds(&truth)).stderr;
     assert!(err.contains("dead-lettered 1"), "one broken record: {err}");
 
     // Episodes as correlation writes them: one per planted scenario, over its actor's events.
@@ -144,10 +123,7 @@ async fn store() -> Store {
         Default::default(),
     )
     .expect("location");
-    let ctx = SessionContext::new();
-    register_tables(&loc, &store_tables(), &ctx)
-        .await
-        .expect("register");
+    let (ctx, _) = open_store(&root.join("data")).await;
     let mut episodes = Vec::new();
     for s in &truth.scenarios {
         let (start, end) = (parse_time(&s.start), parse_time(&s.end));
@@ -205,24 +181,6 @@ async fn collect(ctx: &SessionContext, sql: &str) -> datafusion::error::Result<V
     ctx.sql(sql).await?.collect().await
 }
 
-/// Column `name` of every batch as strings (nulls skipped).
-fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for b in batches {
-        let col = b
-            .column_by_name(name)
-            .unwrap_or_else(|| panic!("no column {name}"));
-        let col = cast(col, &DataType::Utf8).expect("cast to text");
-        let s = col.as_string::<i32>();
-        out.extend(
-            (0..s.len())
-                .filter(|&i| s.is_valid(i))
-                .map(|i| s.value(i).to_owned()),
-        );
-    }
-    out
-}
-
 fn rows(batches: &[RecordBatch]) -> usize {
     batches.iter().map(RecordBatch::num_rows).sum()
 }
@@ -230,15 +188,7 @@ fn rows(batches: &[RecordBatch]) -> usize {
 /// The store's tables registered as the backend sees them: `events` is a view over the stored
 /// table restricted to the time range; the other tables as stored.
 async fn context(root: &Path, v: &Vars) -> (SessionContext, Vec<String>) {
-    let loc = StoreLocation::parse(
-        root.join("data").to_str().expect("utf8"),
-        Default::default(),
-    )
-    .expect("location");
-    let ctx = SessionContext::new();
-    let names = register_tables(&loc, &store_tables(), &ctx)
-        .await
-        .expect("register");
+    let (ctx, names) = open_store(&root.join("data")).await;
     let provider = ctx
         .deregister_table("events")
         .expect("deregister")

@@ -4,27 +4,14 @@
 //! it. Every planted incident must be found, and the ordinary activity must stay quiet (no
 //! bulk-destructive episode outside the planted bursts, few off-hours or new-actor tags).
 
-use mdm_audit_narrative::store_tables;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
-use mdm_audit_generate::GroundTruth;
-use mdm_audit_store::{StoreLocation, register_tables};
-use mdm_audit_tests::{count_after, run_cli};
+use mdm_audit_tests::query::{open_store, sql, texts as text};
+use mdm_audit_tests::{count_after, generate_estate, ingest};
 use sha2::{Digest, Sha256};
-
-fn text(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
-    let mut out = Vec::new();
-    for b in batches {
-        let col = cast(b.column_by_name(name).expect(name), &DataType::Utf8).expect("cast");
-        let s = col.as_string::<i32>();
-        out.extend((0..s.len()).map(|i| (!s.is_null(i)).then(|| s.value(i).to_owned())));
-    }
-    out
-}
 
 fn lists(batches: &[RecordBatch], name: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
@@ -53,34 +40,11 @@ struct Event {
 async fn planted_incidents_are_found_and_ordinary_activity_stays_quiet() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
-    let out = run_cli(
-        &[
-            "generate",
-            "--seed",
-            "5",
-            "--events",
-            "12000",
-            "--days",
-            "30",
-            "--devices",
-            "200",
-            "--wipe-count",
-            "8",
-            "--bulk-delete-count",
-            "10",
-            "--rollout-devices",
-            "6",
-            "--out",
-            "estate",
-        ],
+    let truth = generate_estate(
         root,
+        "--seed 5 --events 12000 --days 30 --devices 200 --wipe-count 8 --bulk-delete-count 10 \
+         --rollout-devices 6",
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let truth = GroundTruth::read(&root.join("estate/ground_truth.json")).expect("truth");
     assert!(root.join("estate/directory/people.csv").is_file());
     let files: Vec<String> = truth
         .feeds
@@ -88,42 +52,16 @@ async fn planted_incidents_are_found_and_ordinary_activity_stays_quiet() {
         .filter(|f| f.records > 0)
         .map(|f| format!("estate/{}", f.file))
         .collect();
-    let mut args = vec![
-        "ingest",
-        "--store",
-        "data",
-        "--writer-id",
-        "detect",
-        "--directory",
-        "estate/directory",
-    ];
-    args.extend(files.iter().map(String::as_str));
-    let out = run_cli(&args, root);
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{err}");
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("ingest: "))
-        .expect("summary");
-    assert!(count_after(line, "episode states") > 0, "{line}");
+    let line = ingest(root, "detect", "--directory estate/directory", &files).summary;
+    assert!(count_after(&line, "episode states") > 0, "{line}");
 
-    let location =
-        StoreLocation::parse(&root.join("data").display().to_string(), Default::default())
-            .expect("location");
-    let ctx = SessionContext::new();
-    register_tables(&location, &store_tables(), &ctx)
-        .await
-        .expect("tables");
-    let batches = ctx
-        .sql(
-            "SELECT event_uid, raw, episode_kind, risk_tags, actor_kind, unresolved, \
-             lower(coalesce(actor_upn, actor_id, actor_name, actor_app)) AS actor FROM events",
-        )
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect");
+    let (ctx, _) = open_store(&root.join("data")).await;
+    let batches = sql(
+        &ctx,
+        "SELECT event_uid, raw, episode_kind, risk_tags, actor_kind, unresolved, \
+         lower(coalesce(actor_upn, actor_id, actor_name, actor_app)) AS actor FROM events",
+    )
+    .await;
     let uids = text(&batches, "event_uid");
     let raws = text(&batches, "raw");
     let kinds = text(&batches, "episode_kind");
@@ -203,13 +141,11 @@ async fn planted_incidents_are_found_and_ordinary_activity_stays_quiet() {
         .iter()
         .filter(|s| s.episode_kind == "bulk_destructive")
         .count();
-    let episodes = ctx
-        .sql("SELECT count(DISTINCT episode_id) AS n FROM episodes WHERE episode_kind = 'bulk_destructive'")
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect");
+    let episodes = sql(
+        &ctx,
+        "SELECT count(DISTINCT episode_id) AS n FROM episodes WHERE episode_kind = 'bulk_destructive'",
+    )
+    .await;
     let n_bulk: usize = text(&episodes, "n")[0]
         .as_deref()
         .and_then(|n| n.parse().ok())

@@ -27,7 +27,7 @@ fn samples() -> Vec<String> {
 }
 
 fn check(n: &mut Normalizer, text: &str) {
-    for source in Source::ALL {
+    for source in Source::all() {
         TRIED.fetch_add(1, Ordering::Relaxed);
         match n.normalize(source, text) {
             Ok(norm) => {

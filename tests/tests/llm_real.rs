@@ -160,20 +160,7 @@ fn a_real_small_model_narrates_through_a_response_format_its_server_accepts() {
     let server = LlamaServer::start(&python, &gguf, root);
     generated_store(
         root,
-        &[
-            "--seed",
-            "11",
-            "--events",
-            "600",
-            "--devices",
-            "200",
-            "--days",
-            "3",
-            "--wipe-count",
-            "6",
-            "--bulk-delete-count",
-            "6",
-        ],
+        "--seed 11 --events 600 --devices 200 --days 3 --wipe-count 6 --bulk-delete-count 6",
         "llm-real",
     );
     // A period of a few events (the off-hours FileVault key read and what happened around it), so

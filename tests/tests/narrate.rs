@@ -3,55 +3,26 @@
 //! mass wipe must be in the period summary, every high-risk event of the store must be cited, and the
 //! template's sentences must all pass verification.
 
-use mdm_audit_narrative::store_tables;
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use arrow::array::{Array, AsArray};
-use arrow::compute::cast;
-use arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
 use mdm_audit_generate::GroundTruth;
-use mdm_audit_store::{StoreLocation, register_tables};
-use mdm_audit_tests::{generated_store, run_cli};
+use mdm_audit_tests::json::{narrative_id, verified_table};
+use mdm_audit_tests::query::{open_store, present_texts, sql};
+use mdm_audit_tests::{generated_store, run_cli, words};
 
 fn make_store(root: &Path) -> GroundTruth {
-    generated_store(
-        root,
-        &["--seed", "7", "--events", "1500", "--days", "3"],
-        "narr-ingest",
-    );
-    GroundTruth::read(&root.join("estate/ground_truth.json")).expect("ground truth")
+    generated_store(root, "--seed 7 --events 1500 --days 3", "narr-ingest")
 }
 
 async fn high_risk_uids(root: &Path) -> BTreeSet<String> {
-    let loc = StoreLocation::parse(
-        root.join("data").to_str().expect("utf8"),
-        Default::default(),
+    let (ctx, _) = open_store(&root.join("data")).await;
+    let batches = sql(
+        &ctx,
+        "SELECT event_uid FROM events WHERE risk_level IN ('high', 'critical')",
     )
-    .expect("location");
-    let ctx = SessionContext::new();
-    register_tables(&loc, &store_tables(), &ctx)
-        .await
-        .expect("register");
-    let batches = ctx
-        .sql("SELECT event_uid FROM events WHERE risk_level IN ('high', 'critical')")
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect");
-    let mut out = BTreeSet::new();
-    for b in batches {
-        let c = cast(b.column(0), &DataType::Utf8).expect("utf8");
-        let s = c.as_string::<i32>();
-        out.extend(
-            (0..s.len())
-                .filter(|&i| s.is_valid(i))
-                .map(|i| s.value(i).to_owned()),
-        );
-    }
-    out
+    .await;
+    present_texts(&batches, "event_uid").into_iter().collect()
 }
 
 #[tokio::test]
@@ -293,37 +264,18 @@ fn check_pack(root: &std::path::Path, pack: &serde_json::Value) -> (bool, String
     )
 }
 
-/// The id `narrate` printed on stderr for the narrative it recorded.
-fn recorded_id(stderr: &str) -> String {
-    stderr
-        .split_whitespace()
-        .find(|w| w.starts_with("nar-"))
-        .map(|w| w.trim_end_matches([',', ')', '`']).to_owned())
-        .unwrap_or_else(|| panic!("no narrative id in {stderr}"))
-}
-
 #[test]
 fn reviews_approve_edit_and_reject_are_chained_and_keep_the_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     make_store(root);
     let n = run_cli(
-        &[
-            "narrate",
-            "--store",
-            "data",
-            "--kind",
-            "period",
-            "--from",
-            "2026-01-01",
-            "--to",
-            "2027-01-01",
-        ],
+        &words("narrate --store data --kind period --from 2026-01-01 --to 2027-01-01"),
         root,
     );
     let err = String::from_utf8_lossy(&n.stderr).into_owned();
     assert!(n.status.success(), "{err}");
-    let id = recorded_id(&err);
+    let id = narrative_id(&err);
     let review = |args: &[&str]| {
         let mut all = vec!["review", "--store", "data", "--narrative", id.as_str()];
         all.extend_from_slice(args);
@@ -393,16 +345,7 @@ fn reviews_approve_edit_and_reject_are_chained_and_keep_the_history() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no narrative \"nar-nope\""));
 
     // The reviews are on their writer's chain, verify, and appear in the evidence pack.
-    let v = run_cli(&["verify", "--store", "data", "--json"], root);
-    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
-    let v: serde_json::Value = serde_json::from_slice(&v.stdout).expect("verify json");
-    let reviews = v["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["table"] == "reviews")
-        .expect("reviews table")
-        .clone();
+    let reviews = verified_table("data", root, "reviews");
     assert_eq!(reviews["rows"], 3, "{reviews}");
     assert!(reviews["problems"].as_array().is_some_and(Vec::is_empty));
     let r = run_cli(

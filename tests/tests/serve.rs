@@ -2,16 +2,12 @@
 //! back with DataFusion. Events come from a generated estate normalized by `mdm-audit normalize`; the
 //! expected counts come from that input (distinct `event_uid`s), not from the service's answers.
 
-use mdm_audit_narrative::store_tables;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
-use mdm_audit_store::{StoreLocation, register_tables};
+use mdm_audit_tests::query::{event_uid_counts, open_store, present_texts, sql};
 use mdm_audit_tests::{ServeProcess, mappings_dir, normalized_estate, read_record, run_cli};
 use serde_json::Value;
 
@@ -30,6 +26,32 @@ fn lines() -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// Lines as an NDJSON body.
+fn ndjson(lines: &[String]) -> Vec<u8> {
+    (lines.join("\n") + "\n").into_bytes()
+}
+
+/// `mdm-audit serve --store data --writer-id writer --commit-window-ms window_ms` in `dir`.
+fn serve(dir: &Path, writer: &str, window_ms: &str) -> ServeProcess {
+    ServeProcess::start(
+        dir,
+        "data",
+        &["--writer-id", writer, "--commit-window-ms", window_ms],
+    )
+}
+
+/// The text of `GET /metrics`.
+async fn metrics(server: &ServeProcess) -> String {
+    client()
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text")
 }
 
 fn uid(line: &str) -> String {
@@ -63,51 +85,18 @@ async fn post(url: &str, body: Vec<u8>, gz: bool) -> (u16, Value, reqwest::heade
 
 /// (event_uid -> rows) of the events table and the dead letters (reason, raw) of the store.
 async fn read_store(store: &Path) -> (BTreeMap<String, u64>, Vec<(String, String)>) {
-    let location =
-        StoreLocation::parse(&store.display().to_string(), HashMap::new()).expect("location");
-    let ctx = SessionContext::new();
-    let tables = register_tables(&location, &store_tables(), &ctx)
-        .await
-        .expect("tables");
+    let (ctx, tables) = open_store(store).await;
     let mut uids = BTreeMap::new();
     if tables.iter().any(|t| t == "events") {
-        let batches = ctx
-            .sql("SELECT event_uid, count(*) AS n FROM events GROUP BY event_uid")
-            .await
-            .expect("sql")
-            .collect()
-            .await
-            .expect("collect");
-        for b in batches {
-            let u = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).expect("cast");
-            let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64).expect("cast");
-            let n = n.as_primitive::<datafusion::arrow::datatypes::Int64Type>();
-            for (i, u) in u.as_string::<i32>().iter().enumerate() {
-                uids.insert(u.expect("uid").to_owned(), n.value(i) as u64);
-            }
-        }
+        uids = event_uid_counts(&ctx).await;
     }
     let mut dead = Vec::new();
     if tables.iter().any(|t| t == "dead_letters") {
-        let batches = ctx
-            .sql("SELECT reason, raw FROM dead_letters")
-            .await
-            .expect("sql")
-            .collect()
-            .await
-            .expect("collect");
-        for b in batches {
-            let r = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).expect("cast");
-            let raw =
-                datafusion::arrow::compute::cast(b.column(1), &DataType::Binary).expect("cast");
-            let raw = raw.as_binary::<i32>();
-            for i in 0..b.num_rows() {
-                dead.push((
-                    r.as_string::<i32>().value(i).to_owned(),
-                    String::from_utf8_lossy(raw.value(i)).into_owned(),
-                ));
-            }
-        }
+        let batches = sql(&ctx, "SELECT reason, raw FROM dead_letters").await;
+        dead = present_texts(&batches, "reason")
+            .into_iter()
+            .zip(present_texts(&batches, "raw"))
+            .collect();
     }
     (uids, dead)
 }
@@ -122,18 +111,9 @@ async fn serve_stores_ndjson_and_gzip_once_dead_letters_bad_lines_and_dedupes_ac
     let distinct_all: BTreeSet<String> = lines.iter().map(|l| uid(l)).collect();
     let distinct_b_new = distinct_all.difference(&distinct_a).count();
 
-    let server = ServeProcess::start(
-        dir.path(),
-        "data",
-        &["--writer-id", "t1", "--commit-window-ms", "50"],
-    );
+    let server = serve(dir.path(), "t1", "50");
     // Batch A: plain NDJSON.
-    let (code, resp, _) = post(
-        &server.url("/v1/events"),
-        (a.join("\n") + "\n").into_bytes(),
-        false,
-    )
-    .await;
+    let (code, resp, _) = post(&server.url("/v1/events"), ndjson(a), false).await;
     assert_eq!(code, 200, "{resp}");
     assert_eq!(resp["stored"], distinct_a.len() as u64, "{resp}");
     assert_eq!(resp["failed"].as_array().map(Vec::len), Some(0), "{resp}");
@@ -147,7 +127,7 @@ async fn serve_stores_ndjson_and_gzip_once_dead_letters_bad_lines_and_dedupes_ac
     let truncated = &b[0][..b[0].len() / 2];
     body_b.push(truncated.to_owned());
     let bad_lines = [3u64, body_b.len() as u64];
-    let body_b = (body_b.join("\n") + "\n").into_bytes();
+    let body_b = ndjson(&body_b);
     let (code, resp, _) = post(&server.url("/v1/events"), body_b.clone(), true).await;
     assert_eq!(code, 200, "{resp}");
     assert_eq!(resp["stored"], distinct_b_new as u64, "{resp}");
@@ -173,17 +153,8 @@ async fn serve_stores_ndjson_and_gzip_once_dead_letters_bad_lines_and_dedupes_ac
     assert_eq!(server.terminate().code(), Some(0), "SIGTERM exits 0");
 
     // After a restart the store's dedupe still knows batch A.
-    let server = ServeProcess::start(
-        dir.path(),
-        "data",
-        &["--writer-id", "t1", "--commit-window-ms", "50"],
-    );
-    let (code, resp, _) = post(
-        &server.url("/v1/events"),
-        (a.join("\n") + "\n").into_bytes(),
-        true,
-    )
-    .await;
+    let server = serve(dir.path(), "t1", "50");
+    let (code, resp, _) = post(&server.url("/v1/events"), ndjson(a), true).await;
     assert_eq!(code, 200, "{resp}");
     assert_eq!(resp["stored"], 0, "{resp}");
     assert_eq!(resp["duplicates"], a.len() as u64, "{resp}");
@@ -250,18 +221,10 @@ async fn serve_answers_503_with_retry_after_when_overloaded_and_shows_health_and
     let first: Vec<String> = lines[..6].to_vec();
     let expected_first = first.iter().map(|l| uid(l)).collect::<BTreeSet<_>>().len() as u64;
     let url = server.url("/v1/events");
-    let pending =
-        tokio::spawn(
-            async move { post(&url, (first.join("\n") + "\n").into_bytes(), false).await },
-        );
+    let pending = tokio::spawn(async move { post(&url, ndjson(&first), false).await });
     tokio::time::sleep(Duration::from_millis(400)).await;
     // 6 pending + 8 > 10: refused.
-    let (code, resp, headers) = post(
-        &server.url("/v1/events"),
-        (lines[6..14].join("\n") + "\n").into_bytes(),
-        true,
-    )
-    .await;
+    let (code, resp, headers) = post(&server.url("/v1/events"), ndjson(&lines[6..14]), true).await;
     assert_eq!(code, 503, "{resp}");
     assert_eq!(
         headers.get("retry-after").and_then(|v| v.to_str().ok()),
@@ -271,14 +234,7 @@ async fn serve_answers_503_with_retry_after_when_overloaded_and_shows_health_and
     assert_eq!(code, 200, "{resp}");
     assert_eq!(resp["stored"], expected_first);
 
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics(&server).await;
     let value = |name: &str| -> f64 {
         metrics
             .lines()
@@ -316,17 +272,12 @@ async fn serve_on_sigterm_commits_pending_answers_and_exits_zero() {
     let lines = lines();
     let dir = tempfile::tempdir().expect("tempdir");
     // A long window: without the shutdown the request would wait 20 s.
-    let server = ServeProcess::start(
-        dir.path(),
-        "data",
-        &["--writer-id", "t3", "--commit-window-ms", "20000"],
-    );
+    let server = serve(dir.path(), "t3", "20000");
     let batch: Vec<String> = lines[..50].to_vec();
     let expected: BTreeSet<String> = batch.iter().map(|l| uid(l)).collect();
     let url = server.url("/v1/events");
     let started = Instant::now();
-    let pending =
-        tokio::spawn(async move { post(&url, (batch.join("\n") + "\n").into_bytes(), true).await });
+    let pending = tokio::spawn(async move { post(&url, ndjson(&batch), true).await });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let status = tokio::task::spawn_blocking(move || server.terminate())
         .await
@@ -346,11 +297,7 @@ async fn serve_on_sigterm_commits_pending_answers_and_exits_zero() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_raw_endpoint_normalizes_vendor_samples() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = ServeProcess::start(
-        dir.path(),
-        "data",
-        &["--writer-id", "t4", "--commit-window-ms", "20"],
-    );
+    let server = serve(dir.path(), "t4", "20");
     let sample =
         mappings_dir().join("sources/microsoft_intune/samples/graph_audit_event/retire_failure");
     let input = read_record(&sample.with_extension("input.json"));
@@ -397,19 +344,15 @@ async fn serve_raw_endpoint_normalizes_vendor_samples() {
 async fn serve_group_commits_requests_of_one_window_together() {
     let lines = lines();
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = ServeProcess::start(
-        dir.path(),
-        "data",
-        &["--writer-id", "t5", "--commit-window-ms", "1500"],
-    );
+    let server = serve(dir.path(), "t5", "1500");
     let slices: Vec<Vec<String>> = lines[..80].chunks(20).map(<[String]>::to_vec).collect();
     let expected: BTreeSet<String> = lines[..80].iter().map(|l| uid(l)).collect();
     let mut tasks = Vec::new();
     for s in slices {
         let url = server.url("/v1/events");
-        tasks.push(tokio::spawn(async move {
-            post(&url, (s.join("\n") + "\n").into_bytes(), true).await
-        }));
+        tasks.push(tokio::spawn(
+            async move { post(&url, ndjson(&s), true).await },
+        ));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let mut stored = 0;
@@ -419,14 +362,7 @@ async fn serve_group_commits_requests_of_one_window_together() {
         stored += resp["stored"].as_u64().expect("stored");
     }
     assert_eq!(stored, expected.len() as u64);
-    let metrics = client()
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = metrics(&server).await;
     assert!(
         metrics
             .lines()
@@ -436,4 +372,103 @@ async fn serve_group_commits_requests_of_one_window_together() {
     assert_eq!(server.terminate().code(), Some(0));
     let (uids, _) = read_store(&dir.path().join("data")).await;
     assert_eq!(uids.keys().cloned().collect::<BTreeSet<_>>(), expected);
+}
+
+/// The rows of `sql` over the store, as a printed table (every column compared as shown).
+async fn rows(store: &Path, query: &str) -> String {
+    let (ctx, _) = open_store(store).await;
+    let batches = sql(&ctx, query).await;
+    datafusion::arrow::util::pretty::pretty_format_batches(&batches)
+        .expect("format")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_and_serve_share_one_pipeline_and_store_the_same_events_and_episodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The estate's people and devices, for the enrich stage.
+    let g = run_cli(
+        &[
+            "generate", "--seed", "11", "--events", "600", "--days", "2", "--out", "estate",
+        ],
+        dir.path(),
+    );
+    assert!(g.status.success(), "{}", String::from_utf8_lossy(&g.stderr));
+    // In time order (stable), as ingest's merge hands them to the stages.
+    let mut lines = lines();
+    lines.sort_by_key(|l| {
+        let v: Value = serde_json::from_str(l).expect("event json");
+        // Parsed: as text, "10:00:00Z" would sort after "10:00:00.5Z".
+        chrono::DateTime::parse_from_rfc3339(v["time"].as_str().expect("time")).expect("rfc3339")
+    });
+    let body = lines.join("\n") + "\n";
+    std::fs::write(dir.path().join("events.ndjson"), &body).expect("events");
+    let stages = ["--writer-id", "w", "--directory", "estate/directory"];
+
+    let mut args = vec!["ingest", "--store", "ingested"];
+    args.extend(stages);
+    args.push("events.ndjson");
+    let out = run_cli(&args, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = ServeProcess::start(dir.path(), "served", &stages);
+    let (code, resp, _) = post(&server.url("/v1/events"), body.into_bytes(), true).await;
+    assert_eq!(code, 200, "{resp}");
+    let status = tokio::task::spawn_blocking(move || server.terminate())
+        .await
+        .expect("terminate");
+    assert_eq!(status.code(), Some(0));
+
+    let events = "SELECT event_uid, actor_person, actor_department, device_department, unresolved, \
+                  risk_tags, risk_score, episode_id, episode_kind FROM events ORDER BY event_uid";
+    // An episode's last state (serve also stores the open states of each commit); `updated_time` is
+    // the wall clock of the commit.
+    let episodes = "SELECT episode_id, episode_kind, actor, device, first_time, last_time, \
+                    event_count, event_uids, risk_tags, max_risk_score FROM (SELECT *, row_number() \
+                    OVER (PARTITION BY episode_id ORDER BY updated_time DESC, event_count DESC) AS n \
+                    FROM episodes) WHERE n = 1 ORDER BY episode_id";
+    let (ingested, served) = (dir.path().join("ingested"), dir.path().join("served"));
+    let stored = rows(&ingested, events).await;
+    // Every distinct event once (the estate repeats some records, as vendors do), plus the table's
+    // four border and header lines.
+    let distinct: BTreeSet<String> = lines.iter().map(|l| uid(l)).collect();
+    assert_eq!(
+        stored.lines().count(),
+        distinct.len() + 4,
+        "every event stored once"
+    );
+    assert!(stored.contains("admin_session"), "correlated:\n{stored}");
+    let persons = rows(&ingested, "SELECT count(actor_person) AS n FROM events").await;
+    let persons: u64 = persons
+        .lines()
+        .nth(3)
+        .and_then(|l| {
+            l.trim_matches(|c: char| c == '|' || c.is_whitespace())
+                .parse()
+                .ok()
+        })
+        .unwrap_or_else(|| panic!("count: {persons}"));
+    assert!(persons > 0, "enriched: some actors resolved to a person");
+    let served_rows = rows(&served, events).await;
+    let only_ingested: Vec<&str> = stored
+        .lines()
+        .filter(|l| !served_rows.contains(l))
+        .collect();
+    let only_served: Vec<&str> = served_rows
+        .lines()
+        .filter(|l| !stored.contains(l))
+        .collect();
+    assert!(
+        only_ingested.is_empty() && only_served.is_empty(),
+        "ingest and serve differ:\ningest only:\n{}\nserve only:\n{}",
+        only_ingested.join("\n"),
+        only_served.join("\n")
+    );
+    let eps = rows(&ingested, episodes).await;
+    assert!(eps.lines().count() > 4, "episodes stored:\n{eps}");
+    assert_eq!(eps, rows(&served, episodes).await);
 }

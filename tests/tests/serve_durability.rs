@@ -3,16 +3,12 @@
 //! seeded random moments and restarted on the same store. Afterwards every acknowledged event is in
 //! the store exactly once.
 
-use mdm_audit_narrative::store_tables;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use datafusion::arrow::array::AsArray;
-use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::prelude::SessionContext;
-use mdm_audit_store::{StoreLocation, register_tables};
+use mdm_audit_tests::query::{event_uid_counts, open_store};
 use mdm_audit_tests::{ServeProcess, normalized_estate, run_cli};
 
 /// xorshift64*: the kill schedule is reproducible from the seed.
@@ -156,35 +152,13 @@ async fn serve_keeps_every_acknowledged_event_exactly_once_across_sigkills() {
         .iter()
         .flat_map(|i| batches[*i].0.iter().cloned())
         .collect();
-    let location = StoreLocation::parse(&root.join("data").display().to_string(), HashMap::new())
-        .expect("location");
-    let ctx = SessionContext::new();
-    register_tables(&location, &store_tables(), &ctx)
-        .await
-        .expect("tables");
-    let mut stored: BTreeMap<String, i64> = BTreeMap::new();
-    for b in ctx
-        .sql("SELECT event_uid, count(*) FROM events GROUP BY event_uid")
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect")
-    {
-        let u = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8).expect("cast");
-        let n = datafusion::arrow::compute::cast(b.column(1), &DataType::Int64).expect("cast");
-        for i in 0..b.num_rows() {
-            stored.insert(
-                u.as_string::<i32>().value(i).to_owned(),
-                n.as_primitive::<Int64Type>().value(i),
-            );
-        }
-    }
+    let (ctx, _) = open_store(&root.join("data")).await;
+    let stored = event_uid_counts(&ctx).await;
     let missing: Vec<&String> = acked_uids
         .iter()
         .filter(|u| !stored.contains_key(*u))
         .collect();
-    let twice: Vec<(&String, &i64)> = stored.iter().filter(|(_, n)| **n != 1).collect();
+    let twice: Vec<(&String, &u64)> = stored.iter().filter(|(_, n)| **n != 1).collect();
     println!(
         "durability: seed {seed:#x}, {kills} SIGKILLs, {} batches acknowledged ({} attempts, so {} requests cut or refused), {} events sent, {} distinct acknowledged, {} stored, {:.1} s",
         acked.len(),

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use mdm_audit_generate::GroundTruth;
+use mdm_audit_tests::json::verified_table;
 use mdm_audit_tests::{count_after, run_cli};
 
 fn stderr(o: &Output) -> String {
@@ -96,14 +97,7 @@ fn ingest_stores_every_record_once_and_verify_finds_an_edit() {
     assert!(text.contains(&format!("events: {stored} rows")), "{text}");
 
     // JSON report: the chain head of the one writer.
-    let j = run_cli(&["verify", "--store", "data", "--json"], &e.root);
-    let report: serde_json::Value = serde_json::from_slice(&j.stdout).expect("json report");
-    let events = report["tables"]
-        .as_array()
-        .expect("tables")
-        .iter()
-        .find(|t| t["table"] == "events")
-        .expect("events");
+    let events = verified_table("data", &e.root, "events");
     assert_eq!(events["chains"][0]["chain_id"], "ci-ingest");
     assert_eq!(events["chains"][0]["rows"], stored);
 

@@ -1,6 +1,8 @@
 //! `deploy/vector.toml` is what SREs copy: it must parse, name only VRL files that exist, list each
 //! vendor's files in the order `mdm-audit` concatenates them, compile with VRL's standard library
 //! (what stock Vector has; no custom functions), reroute dropped events, and acknowledge end to end.
+//! The vendors are those of the descriptors (`vrl-mappings/sources/<folder>/vendor.toml`): one remap
+//! `<name>_normalize` each.
 //!
 //! After adding a mapping file: `MDM_UPDATE_VECTOR_TOML=1 cargo test -p mdm-audit-tests --test vector_config`
 //! rewrites the `files = [...]` lists from vrl-mappings/ (the layout decides the order), then review the diff.
@@ -75,16 +77,23 @@ fn vector_toml_names_existing_files_that_compile_and_keeps_every_record() {
             .iter()
             .map(|v| v.as_str().expect("string path").to_owned())
             .collect();
-        let vendor = files
+        let vendor = mappings
+            .vendors()
+            .sources()
             .iter()
-            .find_map(|f| {
-                f.strip_prefix(PREFIX)
-                    .and_then(|r| r.strip_prefix("prelude/10_"))
-                    .and_then(|r| r.strip_suffix(".vrl"))
+            .copied()
+            .find(|s| {
+                let prelude = format!("prelude/10_{}.vrl", s.folder());
+                let folder = format!("sources/{}/", s.folder());
+                files
+                    .iter()
+                    .filter_map(|f| f.strip_prefix(PREFIX))
+                    .any(|r| r == prelude || r.starts_with(&folder))
             })
-            .and_then(Source::from_folder)
             .unwrap_or_else(|| {
-                panic!("{name}: no vendor prelude (prelude/10_<vendor>.vrl) in files")
+                panic!(
+                    "{name}: names no vendor's files (prelude/10_<folder>.vrl or sources/<folder>/)"
+                )
             });
         normalizing.push(name.clone());
         let expected = expected_list(&mappings, vendor);
@@ -126,19 +135,19 @@ fn vector_toml_names_existing_files_that_compile_and_keeps_every_record() {
     if update {
         std::fs::write(&path, &text).expect("rewrite deploy/vector.toml");
     }
+    // One remap per vendor descriptor, named `<name>_normalize`.
+    let vendors = mappings.vendors().sources();
     assert_eq!(
         normalizing.len(),
-        3,
+        vendors.len(),
         "one normalizing remap per vendor: {normalizing:?}"
     );
-    for source in Source::ALL {
-        let prelude = format!("{PREFIX}prelude/10_{}.vrl", source.folder());
+    for source in vendors {
+        let remap = format!("{}_normalize", source.name());
         assert!(
-            transforms.values().any(|t| t
-                .get("files")
-                .and_then(Value::as_array)
-                .is_some_and(|f| f.iter().any(|v| v.as_str() == Some(&prelude)))),
-            "no remap runs the {source} program"
+            normalizing.contains(&remap),
+            "no remap {remap} runs the {source} program ({})",
+            source.display_name()
         );
     }
 
@@ -219,6 +228,19 @@ fn vector_toml_names_existing_files_that_compile_and_keeps_every_record() {
     {
         problems.push(
             "http sink: request.timeout_secs must leave time for a group commit (>= 10)".into(),
+        );
+    }
+    // serve refuses writes without a credential: the sink sends a bearer token, from the environment.
+    if get("auth.strategy").and_then(Value::as_str) != Some("bearer") {
+        problems.push("http sink: auth.strategy must be bearer (serve needs a credential)".into());
+    }
+    if !get("auth.token")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t.starts_with("${") && t.ends_with('}'))
+    {
+        problems.push(
+            "http sink: auth.token must come from the environment (\"${VAR}\"), never be written here"
+                .into(),
         );
     }
     if get("buffer.when_full").and_then(Value::as_str) != Some("block") {

@@ -384,7 +384,7 @@ fn embedded_mappings_equal_the_files_on_disk() {
 fn every_program_compiles_and_a_garbage_record_is_dead_lettered() {
     let mut harness = Harness::new();
     let n = harness.normalizer("UTC");
-    for source in Source::ALL {
+    for source in Source::all() {
         let err = n
             .normalize(source, "this is not an MDM record")
             .expect_err("must be dead-lettered");

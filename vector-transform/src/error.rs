@@ -22,6 +22,16 @@ pub enum TransformError {
         /// What is missing, phrased for the user.
         reason: String,
     },
+    /// A vendor descriptor (`sources/<folder>/vendor.toml`) that cannot be used.
+    #[error("vendor descriptor {file}: key {key}: {reason}")]
+    Vendor {
+        /// The descriptor file.
+        file: String,
+        /// The offending key (`-` when the file does not parse; TOML's message then names it).
+        key: String,
+        /// What is wrong, phrased for the user.
+        reason: String,
+    },
     /// A time zone name that the TZ database does not know.
     #[error("unknown time zone {0:?}: use a TZ database name such as UTC or Europe/Berlin")]
     TimeZone(String),

@@ -9,6 +9,7 @@ pub mod ingest;
 pub mod internal_events;
 pub mod normalize;
 pub mod output;
+pub mod pipeline;
 pub mod risk;
 pub mod serve;
 

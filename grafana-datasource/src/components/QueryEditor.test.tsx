@@ -11,7 +11,7 @@ import { takeConsoleNoise } from '../test/console';
 import { makeDataSource } from '../test/settings';
 import { withElementSize } from '../test/size';
 import { MdmQuery } from '../types';
-import { compactFilters, parseLimit, QueryEditor } from './QueryEditor';
+import { compactFilters, parseLimit, QueryEditor, VENDOR_TOOLTIP } from './QueryEditor';
 import { SQL_EXAMPLE, sqlSuggestions } from './SqlEditor';
 
 // Monaco does not run in jsdom: a textarea stands in for the SQL editor, with the same callbacks.
@@ -283,5 +283,9 @@ describe('limit', () => {
     expect(parseLimit(' 42 ')).toBe(42);
     expect(parseLimit('1.5')).toBe('invalid');
     expect(parseLimit('-3')).toBe('invalid');
+  });
+
+  it('names the vendors of the descriptors (src/vendors.json) in the vendor filter hint', () => {
+    expect(VENDOR_TOOLTIP).toBe('MDM vendors: jamf, microsoft, omnissa');
   });
 });

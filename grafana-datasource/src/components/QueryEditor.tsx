@@ -13,6 +13,7 @@ import {
 } from '@grafana/ui';
 
 import { DataSource } from '../datasource';
+import VENDORS from '../vendors.json';
 import {
   DEFAULT_LIMIT,
   DEFAULT_NARRATIVE,
@@ -51,9 +52,17 @@ function usesLimit(query: MdmQuery, queryType: QueryType): boolean {
   return queryType !== 'narrative';
 }
 
+/** The vendor filter's hint, from the vendor descriptors (vrl-mappings/sources/<folder>/vendor.toml). */
+export const VENDOR_TOOLTIP = `MDM vendors: ${VENDORS.map((v) => v.vendor).join(', ')}`;
+
 type ListFilter = 'vendors' | 'actors' | 'devices' | 'actions' | 'riskTags';
 const FILTER_PICKERS: Array<{ key: ListFilter; field: SuggestField; label: string; tooltip: string }> = [
-  { key: 'vendors', field: 'vendors', label: 'Vendors', tooltip: 'MDM vendors: jamf, microsoft, omnissa' },
+  {
+    key: 'vendors',
+    field: 'vendors',
+    label: 'Vendors',
+    tooltip: VENDOR_TOOLTIP,
+  },
   {
     key: 'actors',
     field: 'actors',

@@ -18,7 +18,8 @@
 //! then policy rollout, then device lifecycle, then admin session).
 //!
 //! Stateful risk tags: `off_hours` (a person acting outside their business hours, in their time zone
-//! from the directory or the configured default, or on a weekend), `rare_action_for_actor` (an action
+//! from the directory or the configured default, or on a weekend; the directory is read through a
+//! [`DirectoryHandle`], the enrich stage before this one fills the event's columns), `rare_action_for_actor` (an action
 //! this actor never did in a history of at least `rare_min_history` events), `new_actor` (an actor
 //! never seen before, once the learning period after the first event of the store has passed; the
 //! events of its first session), `bulk_destructive`.
@@ -36,7 +37,6 @@ mod lifecycle;
 mod rollout;
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -48,15 +48,13 @@ use classify::{add_tag, is_administrative};
 use episode::{Episode, Kind, rank};
 
 use crate::NormalizedEvent;
-use crate::enrich::{DirectoryError, DirectoryWatcher};
-use crate::ingest::Stage;
+use crate::enrich::DirectoryHandle;
+use crate::pipeline::Stage;
 use mdm_audit_store::EpisodeRecord;
 
 /// What correlation is told.
 #[derive(Debug, Clone)]
 pub struct CorrelateConfig {
-    /// Directory files for entity resolution (`people.csv`, `devices.csv`); none: no resolution.
-    pub directory: Option<PathBuf>,
     /// Longest gap inside an admin session.
     pub idle: Duration,
     /// Destructive actions by one actor within `bulk_window` that make a bulk-destructive episode.
@@ -80,7 +78,6 @@ pub struct CorrelateConfig {
 impl Default for CorrelateConfig {
     fn default() -> Self {
         Self {
-            directory: None,
             idle: Duration::minutes(30),
             bulk_count: 5,
             bulk_window: Duration::hours(1),
@@ -103,14 +100,13 @@ pub struct CorrelateStats {
     pub episodes: HashMap<&'static str, u64>,
     /// Stateful tags added, per tag.
     pub tags: HashMap<String, u64>,
-    /// Events whose actor or device the directory did not know.
-    pub unresolved: u64,
 }
 
 /// The correlation stage.
 pub struct CorrelateStage {
     config: CorrelateConfig,
-    directory: Option<DirectoryWatcher>,
+    /// People's time zones and business hours (read only; the enrich stage reloads it).
+    directory: Option<DirectoryHandle>,
     baseline: Baseline,
     clock: Clock,
     episodes: HashMap<u64, Episode>,
@@ -144,15 +140,12 @@ impl std::fmt::Debug for CorrelateStage {
 }
 
 impl CorrelateStage {
-    /// A stage with `config`, knowing `baseline`; fails if the directory cannot be loaded.
-    pub fn new(config: CorrelateConfig, baseline: Baseline) -> Result<Self, DirectoryError> {
-        let directory = match &config.directory {
-            Some(d) => Some(DirectoryWatcher::open(d)?),
-            None => None,
-        };
-        Ok(Self {
+    /// A stage with `config`, knowing `baseline`. Without a directory every person has the
+    /// configured time zone and business hours.
+    pub fn new(config: CorrelateConfig, baseline: Baseline) -> Self {
+        Self {
             config,
-            directory,
+            directory: None,
             baseline,
             clock: Arc::new(Utc::now),
             episodes: HashMap::new(),
@@ -170,7 +163,14 @@ impl CorrelateStage {
             watermark: None,
             last_sweep: None,
             stats: CorrelateStats::default(),
-        })
+        }
+    }
+
+    /// Looks people's time zones and business hours up in `directory`.
+    #[must_use]
+    pub fn with_directory(mut self, directory: DirectoryHandle) -> Self {
+        self.directory = Some(directory);
+        self
     }
 
     /// Sets the clock that stamps `updated_time` of episode states.
@@ -236,19 +236,15 @@ impl CorrelateStage {
         *self.stats.tags.entry(tag.to_owned()).or_default() += 1;
     }
 
-    /// Entity resolution (directory): fills the event's person, department and device owner; gives
-    /// the person's time zone and business hours.
-    fn resolve(&mut self, e: &mut NormalizedEvent) -> (Option<Tz>, Option<(u32, u32)>) {
-        let Some(w) = self.directory.as_mut() else {
+    /// The time zone and business hours of the event's person, if the directory knows them.
+    fn schedule(&self, e: &NormalizedEvent) -> (Option<Tz>, Option<(u32, u32)>) {
+        let Some(d) = self.directory.as_ref().map(DirectoryHandle::current) else {
             return (None, None);
         };
-        let r = w.get().enrich(e);
-        if !e.unresolved.is_empty() {
-            self.stats.unresolved += 1;
-        }
+        let p = d.person_of(e);
         (
-            r.person.and_then(|p| p.time_zone),
-            r.person.and_then(|p| p.business_hours),
+            p.and_then(|p| p.time_zone),
+            p.and_then(|p| p.business_hours),
         )
     }
 
@@ -334,10 +330,10 @@ impl Stage for CorrelateStage {
         let seq = self.next_seq;
         self.next_seq += 1;
 
-        let (tz, hours) = self.resolve(&mut e);
         let actor = actor_key(&e);
         let admin = actor.as_deref().filter(|_| is_administrative(&e));
         if let Some(a) = admin {
+            let (tz, hours) = self.schedule(&e);
             for (tag, reason) in self.actor_tags(&e, a, tz, hours) {
                 add_tag(&mut e, tag, reason);
                 self.count_tag(tag);

@@ -1,4 +1,5 @@
 use super::*;
+use crate::enrich::EnrichStage;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -26,13 +27,11 @@ fn ev(uid: &str, time: &str, actor: &str, action: &str, device: Option<&str>) ->
 }
 
 fn stage(config: CorrelateConfig) -> CorrelateStage {
-    CorrelateStage::new(config, Baseline::default())
-        .expect("stage")
-        .with_clock(|| at("2030-01-01T00:00:00Z"))
+    CorrelateStage::new(config, Baseline::default()).with_clock(|| at("2030-01-01T00:00:00Z"))
 }
 
 fn run(
-    st: &mut CorrelateStage,
+    st: &mut impl Stage,
     input: Vec<NormalizedEvent>,
 ) -> (Vec<NormalizedEvent>, Vec<EpisodeRecord>) {
     let (mut out, mut eps) = (Vec::new(), Vec::new());
@@ -152,11 +151,9 @@ fn off_hours_follow_the_persons_time_zone_from_the_directory() {
          ann@x.com,Ann A,IT,America/New_York,08-18\n",
     )
     .expect("people");
-    let config = CorrelateConfig {
-        directory: Some(dir.path().to_owned()),
-        ..CorrelateConfig::default()
-    };
-    let mut st = stage(config);
+    let enrich = EnrichStage::open(dir.path()).expect("directory");
+    let correlate = stage(CorrelateConfig::default()).with_directory(enrich.directory());
+    let mut st = enrich.then(correlate);
     let input = vec![
         // 13:00 UTC on a Monday is 08:00 in New York: inside business hours.
         ev("in", "2026-03-02T13:00:00Z", "ann@x.com", "update", None),
@@ -175,12 +172,24 @@ fn off_hours_follow_the_persons_time_zone_from_the_directory() {
     ];
     let mut input = input;
     input.sort_by_key(|e| e.time);
-    let (out, _) = run(&mut st, input);
+    let (out, _) = run(&mut st, input.clone());
     let off = |u: &str| by_uid(&out, u).risk_tags.contains(&"off_hours".to_owned());
     assert!(!off("in"));
     assert!(off("late"));
     assert!(off("sat"));
     assert!(!off("unknown"));
+    assert_eq!(st.first().stats().unresolved, 1);
+
+    // Correlation only reads the directory: without the enrich stage the same tags follow, and no
+    // column is filled.
+    let handle = st.first().directory();
+    let mut alone = stage(CorrelateConfig::default()).with_directory(handle);
+    let (bare, _) = run(&mut alone, input);
+    for u in ["in", "late", "sat", "unknown"] {
+        assert_eq!(by_uid(&bare, u).risk_tags, by_uid(&out, u).risk_tags, "{u}");
+        assert_eq!(by_uid(&bare, u).actor_person, None);
+        assert!(by_uid(&bare, u).unresolved.is_empty());
+    }
     let late = by_uid(&out, "late");
     assert!(
         late.risk_reasons
@@ -260,7 +269,7 @@ fn new_and_rare_actors_are_flagged_only_after_learning() {
     baseline
         .actors
         .insert("nina@x.com".into(), ActorHistory::default());
-    let mut st = CorrelateStage::new(CorrelateConfig::default(), baseline).expect("stage");
+    let mut st = CorrelateStage::new(CorrelateConfig::default(), baseline);
     let (out, _) = run(
         &mut st,
         vec![ev(

@@ -16,10 +16,20 @@
 //! modification times at most every [`RELOAD_CHECK`] and reloads them when they change, so edits are
 //! picked up without a restart; a file that fails to load keeps the previous directory in force and
 //! logs why.
+//!
+//! [`EnrichStage`] is the pipeline stage that fills the columns; later stages that need to know a
+//! person (correlation: time zone and business hours) read the same directory through a
+//! [`DirectoryHandle`], which the stage updates when it reloads.
+
+mod stage;
+mod watcher;
+
+pub use stage::{EnrichStage, EnrichStats};
+pub use watcher::{DirectoryHandle, DirectoryWatcher};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
 use chrono_tz::Tz;
 use serde::Deserialize;
@@ -320,104 +330,11 @@ fn read_rows<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<(u64, T)
     Ok(rows)
 }
 
-/// A directory that reloads itself when its files change.
-#[derive(Debug)]
-pub struct DirectoryWatcher {
-    dir: PathBuf,
-    current: Directory,
-    stamps: [Option<(SystemTime, u64)>; 2],
-    checked: Instant,
-    reloads: u64,
-}
-
-fn stamp(p: &Path) -> Option<(SystemTime, u64)> {
-    let m = std::fs::metadata(p).ok()?;
-    Some((m.modified().ok()?, m.len()))
-}
-
-impl DirectoryWatcher {
-    /// Loads the directory in `dir`; an error here (unlike on reload) is fatal.
-    pub fn open(dir: impl Into<PathBuf>) -> Result<Self, DirectoryError> {
-        let dir = dir.into();
-        if !dir.is_dir() {
-            return Err(DirectoryError::Io {
-                path: dir.clone(),
-                source: std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    "not a directory (expected people.csv and devices.csv in it)",
-                ),
-            });
-        }
-        let stamps = Self::stamps_of(&dir);
-        let current = Directory::load(&dir)?;
-        tracing::info!(
-            dir = %dir.display(),
-            people = current.people_len(),
-            devices = current.devices_len(),
-            "directory loaded"
-        );
-        Ok(Self {
-            dir,
-            current,
-            stamps,
-            checked: Instant::now(),
-            reloads: 0,
-        })
-    }
-
-    fn stamps_of(dir: &Path) -> [Option<(SystemTime, u64)>; 2] {
-        [
-            stamp(&dir.join(PEOPLE_FILE)),
-            stamp(&dir.join(DEVICES_FILE)),
-        ]
-    }
-
-    /// Reloads now if a file changed since the last load.
-    pub fn reload_if_changed(&mut self) {
-        self.checked = Instant::now();
-        let stamps = Self::stamps_of(&self.dir);
-        if stamps == self.stamps {
-            return;
-        }
-        match Directory::load(&self.dir) {
-            Ok(d) => {
-                self.current = d;
-                self.stamps = stamps;
-                self.reloads += 1;
-                tracing::info!(
-                    dir = %self.dir.display(),
-                    people = self.current.people_len(),
-                    devices = self.current.devices_len(),
-                    "directory reloaded"
-                );
-            }
-            Err(e) => {
-                // Keep the previous directory; try again when the files change once more.
-                self.stamps = stamps;
-                tracing::warn!(error = %e, "directory reload failed; keeping the previous one");
-            }
-        }
-    }
-
-    /// The directory, reloaded first if [`RELOAD_CHECK`] has passed and a file changed.
-    pub fn get(&mut self) -> &Directory {
-        if self.checked.elapsed() >= RELOAD_CHECK {
-            self.reload_if_changed();
-        }
-        &self.current
-    }
-
-    /// Times the directory was reloaded after the first load.
-    pub fn reloads(&self) -> u64 {
-        self.reloads
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn event() -> NormalizedEvent {
+    pub(super) fn event() -> NormalizedEvent {
         serde_json::from_value(serde_json::json!({
             "event_uid": "u1", "time": "2026-03-02T10:00:00Z", "vendor": "microsoft",
             "product": "intune", "feed": "graph_audit", "native_action": "wipe ManagedDevice",
@@ -429,7 +346,7 @@ mod tests {
         .expect("event")
     }
 
-    fn write(dir: &Path, people: &str, devices: &str) {
+    pub(super) fn write(dir: &Path, people: &str, devices: &str) {
         std::fs::write(dir.join(PEOPLE_FILE), people).expect("people");
         std::fs::write(dir.join(DEVICES_FILE), devices).expect("devices");
     }
@@ -484,39 +401,5 @@ mod tests {
         );
         assert!(parse_business_hours("18-08").is_err());
         assert_eq!(parse_business_hours("8-18"), Ok((8, 18)));
-    }
-
-    #[test]
-    fn the_watcher_picks_up_edits_and_keeps_the_old_directory_on_a_broken_file() {
-        let dir = tempfile::tempdir().expect("tmp");
-        write(
-            dir.path(),
-            "id,person\nx,X\n",
-            "serial,asset_tag\nS1,AT-1\n",
-        );
-        let mut w = DirectoryWatcher::open(dir.path()).expect("open");
-        let mut e = event();
-        e.actor_upn = Some("y".into());
-        assert!(w.get().person_of(&e).is_none());
-        // A different length guarantees a new stamp even on coarse-mtime file systems.
-        write(
-            dir.path(),
-            "id,person\nx,X\ny,Yvonne Y\n",
-            "serial,asset_tag\nS1,AT-1\n",
-        );
-        w.reload_if_changed();
-        assert_eq!(w.reloads(), 1);
-        assert_eq!(
-            w.get().person_of(&e).map(|p| p.person.as_str()),
-            Some("Yvonne Y")
-        );
-        write(
-            dir.path(),
-            "id,person,time_zone\ny,Y,Nowhere/Zone\n",
-            "serial\n",
-        );
-        w.reload_if_changed();
-        assert_eq!(w.reloads(), 1);
-        assert!(w.get().person_of(&e).is_some(), "old directory kept");
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Each input file is read by its own thread (framing, VRL normalization, a bounded reorder buffer
 //! so slightly out-of-order files come out in time order); a merge thread takes the earliest event
-//! of all files, runs the pipeline stage (enrichment and correlation) and hands batches to the store
-//! writer, which commits one Delta commit per batch. Records that are already normalized events
+//! of all files and hands chunks to the shared [`Pipeline`] (dedupe, the stages: enrichment and
+//! correlation, then the store writer), which commits every `commit_events` events. Records that are already normalized events
 //! (the NDJSON `mdm-audit normalize` writes) are taken as they are.
 
 use std::collections::{BinaryHeap, VecDeque};
@@ -16,11 +16,10 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use chrono::Utc;
 
-use crate::normalize::{Framer, RunStats, SourceChoice, redact_secrets, sniff};
+use crate::normalize::{Framer, RunStats, SourceChoice, redact_secrets};
+use crate::pipeline::{Pipeline, Stage};
 use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, Normalizer, Source, TransformError};
-use mdm_audit_store::{
-    AppendSummary, AuditWriter, EpisodeRecord, StoreError, StoreLocation, WriterOptions,
-};
+use mdm_audit_store::{AppendSummary, StoreError, StoreLocation, WriterOptions};
 
 /// Events per commit by default.
 pub const DEFAULT_COMMIT_EVENTS: usize = 50_000;
@@ -80,39 +79,6 @@ impl Input {
             Input::Stdin => "stdin".to_owned(),
         }
     }
-}
-
-/// The stage between normalization and the store: enrichment and correlation. Called in event-time
-/// order on the merge thread; `finish` is called once at the end of the input.
-pub trait Stage: Send {
-    /// Takes one event; pushes whatever is ready to `events` / `episodes`.
-    fn push(
-        &mut self,
-        event: NormalizedEvent,
-        events: &mut Vec<NormalizedEvent>,
-        episodes: &mut Vec<EpisodeRecord>,
-    );
-    /// The input ended: release everything held.
-    fn finish(&mut self, events: &mut Vec<NormalizedEvent>, episodes: &mut Vec<EpisodeRecord>);
-    /// A long-running service is about to commit: release what is complete without ending the
-    /// input (open episodes may stay open). Batch ingest never calls it; the default holds nothing.
-    fn flush(&mut self, _events: &mut Vec<NormalizedEvent>, _episodes: &mut Vec<EpisodeRecord>) {}
-}
-
-/// A stage that passes events through unchanged.
-#[derive(Debug, Default)]
-pub struct PassThrough;
-
-impl Stage for PassThrough {
-    fn push(
-        &mut self,
-        event: NormalizedEvent,
-        events: &mut Vec<NormalizedEvent>,
-        _: &mut Vec<EpisodeRecord>,
-    ) {
-        events.push(event);
-    }
-    fn finish(&mut self, _: &mut Vec<NormalizedEvent>, _: &mut Vec<EpisodeRecord>) {}
 }
 
 /// What an ingest run did.
@@ -214,7 +180,7 @@ fn read_input(input: Input, config: IngestConfig, tx: SyncSender<Item>, bytes: A
     let mut heap: BinaryHeap<ByTime> = BinaryHeap::with_capacity(config.reorder_window + 1);
     let mut out: Vec<NormalizedEvent> = Vec::with_capacity(CHUNK);
     let mut arrival = 0u64;
-    let mut framer = Framer::new(reader);
+    let mut framer = Framer::with_rules(reader, normalizer.vendors().framing());
     let mut last_bytes = 0;
     let send_chunk = |out: &mut Vec<NormalizedEvent>| -> bool {
         tx.send(Item::Events(std::mem::replace(
@@ -242,13 +208,15 @@ fn read_input(input: Input, config: IngestConfig, tx: SyncSender<Item>, bytes: A
             (None, None) => {
                 let source = match config.source {
                     SourceChoice::Fixed(s) => Some(s),
-                    SourceChoice::Auto => sniff(&frame.text),
+                    SourceChoice::Auto => normalizer.vendors().sniff(&frame.text),
                 };
                 (
                     source.map_or("unknown", Source::name).to_owned(),
                     match source {
                         Some(s) => normalizer.normalize(s, &frame.text).map(|n| n.event),
-                        None => Err("auto-detection recognized no source (not a Jamf Pro, Intune or Workspace ONE record, nor a normalized event); use --source to force one".to_owned()),
+                        None => Err(normalizer
+                            .vendors()
+                            .unrecognized(", nor a normalized event", "use --source to force one")),
                     },
                 )
             }
@@ -398,6 +366,13 @@ fn merge_thread(
     Ok(stats)
 }
 
+fn absorb(summary: &mut IngestSummary, s: AppendSummary) {
+    if !s.commits.is_empty() {
+        tracing::debug!(stored = s.stored, "Ingest batch committed.");
+    }
+    summary.store.absorb(s);
+}
+
 /// Normalizes `inputs` and stores them in `location`. Events already stored are dropped before
 /// `stage` sees them (a re-run or a twin record never counts twice in correlation). `progress` gets
 /// the bytes read so far.
@@ -405,10 +380,10 @@ pub async fn ingest(
     location: &StoreLocation,
     inputs: Vec<Input>,
     config: IngestConfig,
-    mut stage: Box<dyn Stage>,
+    stage: Box<dyn Stage>,
     progress: &(dyn Fn(u64) + Send + Sync),
 ) -> Result<IngestSummary, IngestError> {
-    let mut writer = AuditWriter::open(location, config.writer.clone()).await?;
+    let mut pipeline = Pipeline::open(location, config.writer.clone(), stage).await?;
     let bytes = Arc::new(AtomicU64::new(0));
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let b = bytes.clone();
@@ -416,57 +391,31 @@ pub async fn ingest(
     let merger = std::thread::spawn(move || merge_thread(inputs, config, tx, b));
     let mut summary = IngestSummary::default();
     let mut store_error = None;
-    let mut events = Vec::with_capacity(commit_events);
-    let mut episodes = Vec::new();
-    let mut dead = Vec::new();
-    let mut ended = false;
-    loop {
-        match rx.recv().await {
-            Some((chunk, d)) => {
-                progress(bytes.load(Ordering::Relaxed));
-                dead.extend(d);
-                match writer.dedupe(chunk).await {
-                    Ok((fresh, dups)) => {
-                        summary.store.duplicates += dups;
-                        for e in fresh {
-                            stage.push(e, &mut events, &mut episodes);
-                        }
-                    }
-                    Err(e) => {
-                        store_error = Some(e);
-                        break;
-                    }
+    while let Some((chunk, dead)) = rx.recv().await {
+        progress(bytes.load(Ordering::Relaxed));
+        let step = match pipeline.process(vec![(chunk, dead)]).await {
+            Ok(counts) => {
+                summary.store.duplicates += counts.iter().map(|c| c.duplicates).sum::<u64>();
+                if pipeline.held_events() >= commit_events {
+                    pipeline.commit().await
+                } else {
+                    Ok(AppendSummary::default())
                 }
             }
-            None => {
-                stage.finish(&mut events, &mut episodes);
-                ended = true;
+            Err(e) => Err(e),
+        };
+        match step {
+            Ok(s) => absorb(&mut summary, s),
+            Err(e) => {
+                store_error = Some(e);
+                break;
             }
         }
-        if events.len() >= commit_events
-            || (ended && !(events.is_empty() && dead.is_empty() && episodes.is_empty()))
-        {
-            let batch = std::mem::replace(&mut events, Vec::with_capacity(commit_events));
-            match writer
-                .append_deduped(
-                    batch,
-                    std::mem::take(&mut dead),
-                    std::mem::take(&mut episodes),
-                )
-                .await
-            {
-                Ok(s) => {
-                    tracing::debug!(stored = s.stored, "Ingest batch committed.");
-                    summary.store.absorb(s);
-                }
-                Err(e) => {
-                    store_error = Some(e);
-                    break;
-                }
-            }
-        }
-        if ended {
-            break;
+    }
+    if store_error.is_none() {
+        match pipeline.finish().await {
+            Ok(s) => absorb(&mut summary, s),
+            Err(e) => store_error = Some(e),
         }
     }
     drop(rx);

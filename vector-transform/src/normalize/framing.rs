@@ -1,11 +1,15 @@
 //! Splitting an input stream into raw records, as Vector's sources and codecs would:
 //! one JSON value per line or a pretty-printed JSON value over several lines, Graph pages
 //! (`{"value": [...]}`) and Event Hub bodies (`{"records": [...]}`) split into their elements,
-//! XML documents over several lines, syslog / Log Stream lines, Jamf change-management detail lines
-//! (indented continuation lines) kept with the line they belong to, and Workspace ONE syslog records
-//! whose template puts each label on its own line.
+//! XML documents over several lines, syslog / Log Stream lines, and the vendors' multi-line text
+//! records as their descriptors' `[framing]` rules say (Jamf change-management detail lines kept with
+//! the line they belong to, Workspace ONE syslog records whose template puts each label on its own line).
 
 use std::io::BufRead;
+use std::sync::Arc;
+
+use super::framing_rules::FramingRules;
+use super::registry::VendorRegistry;
 
 /// The largest record accepted; a longer one becomes a dead letter.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
@@ -37,6 +41,7 @@ enum Kind {
 #[derive(Debug)]
 pub struct Framer<R> {
     reader: R,
+    rules: Arc<FramingRules>,
     line_no: usize,
     pending: Option<(String, usize)>,
     queue: std::collections::VecDeque<Frame>,
@@ -46,10 +51,16 @@ pub struct Framer<R> {
 }
 
 impl<R: BufRead> Framer<R> {
-    /// Wraps a reader.
+    /// Wraps a reader, framing with the built-in vendors' rules.
     pub fn new(reader: R) -> Self {
+        Self::with_rules(reader, VendorRegistry::embedded().framing())
+    }
+
+    /// Wraps a reader, framing with `rules` (a mapping set's [`VendorRegistry::framing`]).
+    pub fn with_rules(reader: R, rules: Arc<FramingRules>) -> Self {
         Self {
             reader,
+            rules,
             line_no: 0,
             pending: None,
             queue: std::collections::VecDeque::new(),
@@ -84,13 +95,9 @@ impl<R: BufRead> Framer<R> {
         }))
     }
 
-    fn kind_of(first: &str) -> Kind {
+    fn kind_of(&self, first: &str) -> Kind {
         let t = first.trim_start();
-        if t.starts_with('{')
-            || t.starts_with('[')
-                && !t.starts_with("[JSSACCESSLOG]")
-                && !t.starts_with("[CHANGEMANAGEMENT]")
-        {
+        if t.starts_with('{') || t.starts_with('[') && !self.rules.is_text_line(t) {
             Kind::Json
         } else if t.starts_with("<?xml")
             || (t.starts_with('<') && t[1..].starts_with(|c: char| c.is_ascii_alphabetic()))
@@ -102,7 +109,7 @@ impl<R: BufRead> Framer<R> {
     }
 
     fn emit(&mut self, text: String, line: usize) {
-        if let Some(parts) = (Self::kind_of(&text) == Kind::Json)
+        if let Some(parts) = (self.kind_of(&text) == Kind::Json)
             .then(|| split_envelope(&text))
             .flatten()
         {
@@ -140,7 +147,7 @@ impl<R: BufRead> Framer<R> {
             let Some((line, bad)) = self.read_line()? else {
                 self.done = true;
                 if let Some((text, start)) = self.pending.take() {
-                    let error = match Self::kind_of(&text) {
+                    let error = match self.kind_of(&text) {
                         Kind::Json if !json_complete(&text) => {
                             Some(format!("incomplete JSON record starting at line {start}"))
                         }
@@ -173,7 +180,7 @@ impl<R: BufRead> Framer<R> {
             }
             // Continue a record in progress?
             if let Some((mut text, start)) = self.pending.take() {
-                let kind = Self::kind_of(&text);
+                let kind = self.kind_of(&text);
                 let continues = match kind {
                     // Pretty-printed JSON continues on indented lines or closing brackets; a line
                     // that starts a new value at column 0 ends an incomplete record (dead letter).
@@ -185,13 +192,7 @@ impl<R: BufRead> Framer<R> {
                                 || line.starts_with('"'))
                     }
                     Kind::Xml => !xml_complete(&text),
-                    Kind::Text => {
-                        ((line.starts_with('\t')
-                            || line.starts_with("  ")
-                            || line.trim() == "UNKNOWN")
-                            && change_management_record(&text))
-                            || ws1_syslog_continues(&text, &line)
-                    }
+                    Kind::Text => self.rules.continues(&text, &line),
                 };
                 if continues {
                     text.push('\n');
@@ -247,34 +248,6 @@ impl<R: BufRead> Iterator for Framer<R> {
 }
 
 /// The largest char boundary at or below `max`.
-/// A Jamf change-management record, bare (`[CHANGEMANAGEMENT] ...`) or behind a syslog header
-/// (`<PRI>... [CHANGEMANAGEMENT] ...`, the on-premises syslog form): its detail lines follow.
-fn change_management_record(text: &str) -> bool {
-    let first = text.lines().next().unwrap_or_default().trim_start();
-    first.starts_with("[CHANGEMANAGEMENT]")
-        || (first.starts_with('<') && first.contains("[CHANGEMANAGEMENT]"))
-}
-
-/// Lines of a Workspace ONE syslog record whose template puts each label on its own line
-/// (`AirWatch Syslog Details are as follows` / `Event Type: ...` / ... / `Event Timestamp: ...`):
-/// a record that has begun but not reached its `Event Timestamp:` line takes the next line, unless
-/// that line starts a record of its own. At most [`WS1_MAX_LINES`] lines are joined.
-fn ws1_syslog_continues(text: &str, line: &str) -> bool {
-    let begun = text.contains("AirWatch Syslog Details") || text.contains("Event Type:");
-    if !begun || text.contains("Event Timestamp:") || text.lines().count() >= WS1_MAX_LINES {
-        return false;
-    }
-    let next = line.trim_start();
-    !(next.starts_with('<')
-        || next.starts_with('{')
-        || next.starts_with("[JSSACCESSLOG]")
-        || next.starts_with("[CHANGEMANAGEMENT]")
-        || next.contains("AirWatch Syslog Details"))
-}
-
-/// The most lines one Workspace ONE syslog record may span (its labels plus a multi-line Event Data).
-const WS1_MAX_LINES: usize = 64;
-
 fn floor_char(s: &str, max: usize) -> usize {
     let mut i = max.min(s.len());
     while !s.is_char_boundary(i) {

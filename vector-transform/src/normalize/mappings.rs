@@ -1,83 +1,20 @@
-//! The VRL files and the order in which they form one program per source.
+//! The VRL files and vendor descriptors of a mapping set, and the order in which the files form one
+//! program per vendor.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::path::Path;
-use std::str::FromStr;
 
+use super::registry::VendorRegistry;
+use super::vendor::{DESCRIPTOR_FILE, Source};
 use crate::TransformError;
 
 include!(concat!(env!("OUT_DIR"), "/embedded_mappings.rs"));
-
-/// A feed family with its own VRL program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Source {
-    /// Jamf Pro webhooks and Log Stream.
-    Jamf,
-    /// Microsoft Intune Graph audit events, diagnostic records, managedDevices.
-    Intune,
-    /// Omnissa Workspace ONE UEM syslog and event notifications.
-    Ws1,
-}
-
-impl Source {
-    /// Every source, in a fixed order.
-    pub const ALL: [Source; 3] = [Source::Jamf, Source::Intune, Source::Ws1];
-
-    /// The name used on the command line and in dead letters.
-    pub fn name(self) -> &'static str {
-        match self {
-            Source::Jamf => "jamf",
-            Source::Intune => "intune",
-            Source::Ws1 => "ws1",
-        }
-    }
-
-    /// The folder under `vrl-mappings/sources/` and the vendor prelude's name.
-    pub fn folder(self) -> &'static str {
-        match self {
-            Source::Jamf => "jamf_pro",
-            Source::Intune => "microsoft_intune",
-            Source::Ws1 => "omnissa_workspace_one",
-        }
-    }
-
-    /// The source whose folder is `folder`.
-    pub fn from_folder(folder: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.folder() == folder)
-    }
-
-    /// Index into per-source arrays.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Source {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "jamf" | "jamf_pro" => Ok(Source::Jamf),
-            "intune" | "microsoft_intune" => Ok(Source::Intune),
-            "ws1" | "workspace_one" | "omnissa_workspace_one" => Ok(Source::Ws1),
-            other => Err(format!(
-                "unknown source {other:?}: expected jamf, intune or ws1"
-            )),
-        }
-    }
-}
 
 /// The mapping files, by path relative to `vrl-mappings/`.
 #[derive(Debug, Clone)]
 pub struct MappingSet {
     files: BTreeMap<String, String>,
+    vendors: VendorRegistry,
 }
 
 impl MappingSet {
@@ -88,14 +25,25 @@ impl MappingSet {
                 .iter()
                 .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
                 .collect(),
+            vendors: VendorRegistry::embedded().clone(),
         }
     }
 
-    /// Reads every `.vrl` file under `dir` (samples excluded).
+    /// The set a config names: its `--mappings` directory, else the embedded files.
+    pub fn load(config: &super::NormalizeConfig) -> Result<Self, TransformError> {
+        match &config.mappings_dir {
+            Some(dir) => Self::from_dir(dir),
+            None => Ok(Self::embedded()),
+        }
+    }
+
+    /// Reads every `.vrl` file under `dir` (samples excluded) and every vendor's descriptor
+    /// (`sources/<folder>/vendor.toml`).
     pub fn from_dir(dir: &Path) -> Result<Self, TransformError> {
         let mut files = BTreeMap::new();
         read_dir_into(dir, dir, &mut files)?;
-        let set = Self { files };
+        let vendors = read_vendors(dir, &files)?;
+        let set = Self { files, vendors };
         for required in ["prelude/00_common.vrl", "finalize/99_finalize.vrl"] {
             if !set.files.contains_key(required) {
                 return Err(TransformError::Mappings {
@@ -161,6 +109,11 @@ impl MappingSet {
         text
     }
 
+    /// The vendors of this set, from their descriptors.
+    pub fn vendors(&self) -> &VendorRegistry {
+        &self.vendors
+    }
+
     /// One file's content.
     pub fn get(&self, path: &str) -> Option<&str> {
         self.files.get(path).map(String::as_str)
@@ -175,6 +128,56 @@ impl MappingSet {
     pub fn paths(&self) -> impl Iterator<Item = &str> {
         self.files.keys().map(String::as_str)
     }
+}
+
+/// The descriptor of every folder under `sources/`; a folder with mappings but no descriptor is an error.
+fn read_vendors(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+) -> Result<VendorRegistry, TransformError> {
+    let sources = dir.join("sources");
+    let mut folders: Vec<String> = files
+        .keys()
+        .filter_map(|p| p.strip_prefix("sources/")?.split_once('/'))
+        .map(|(folder, _)| folder.to_owned())
+        .collect();
+    if let Ok(entries) = std::fs::read_dir(&sources) {
+        for entry in entries.flatten() {
+            if entry.path().join(DESCRIPTOR_FILE).is_file() {
+                folders.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    folders.sort();
+    folders.dedup();
+    let mut texts = Vec::with_capacity(folders.len());
+    for folder in &folders {
+        let path = sources.join(folder).join(DESCRIPTOR_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| TransformError::Mappings {
+            dir: dir.to_owned(),
+            reason: format!(
+                "sources/{folder}/{DESCRIPTOR_FILE} cannot be read ({e}): every vendor folder needs \
+                 its descriptor (see CONTRIBUTING.md, \"Adding a vendor\")"
+            ),
+        })?;
+        texts.push((folder.clone(), text));
+    }
+    if texts.is_empty() {
+        return Err(TransformError::Mappings {
+            dir: dir.to_owned(),
+            reason: format!("no vendor: sources/<folder>/{DESCRIPTOR_FILE} is missing"),
+        });
+    }
+    VendorRegistry::from_descriptors(texts.iter().map(|(f, t)| (f.clone(), t.as_str()))).map_err(
+        |e| match e {
+            TransformError::Vendor { file, key, reason } => TransformError::Vendor {
+                file: dir.join(file).display().to_string(),
+                key,
+                reason,
+            },
+            other => other,
+        },
+    )
 }
 
 fn read_dir_into(

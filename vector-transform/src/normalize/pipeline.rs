@@ -6,11 +6,11 @@ use std::io::BufRead;
 
 use chrono::Utc;
 
-use super::{Framer, Normalizer, Source, redact_secrets, sniff};
+use super::{Framer, Normalizer, Source, redact_secrets};
 use crate::output::EventSink;
 use crate::{DeadLetter, TransformError};
 
-/// Counts per source name (`jamf`, `intune`, `ws1`, `unknown`).
+/// Counts per source name (a vendor's name such as `jamf`, or `unknown`).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct RunStats {
     /// (ok, dead-lettered) per source.
@@ -67,19 +67,19 @@ pub fn normalize_reader<R: BufRead>(
     stats: &mut RunStats,
     progress: &mut dyn FnMut(u64),
 ) -> Result<(), TransformError> {
-    let mut framer = Framer::new(reader);
+    let mut framer = Framer::with_rules(reader, normalizer.vendors().framing());
     while let Some(frame) = framer.next() {
         let frame = frame.map_err(|e| TransformError::io(format!("reading {origin}"), e))?;
         let source = match choice {
             SourceChoice::Fixed(s) => Some(s),
-            SourceChoice::Auto => sniff(&frame.text),
+            SourceChoice::Auto => normalizer.vendors().sniff(&frame.text),
         };
         let source_name = source.map_or("unknown", Source::name).to_owned();
         let result = match (&frame.error, source) {
             (Some(reason), _) => Err(reason.clone()),
-            (None, None) => Err(
-                "auto-detection recognized no source (not a Jamf Pro, Intune or Workspace ONE record); use --source to force one".to_owned(),
-            ),
+            (None, None) => Err(normalizer
+                .vendors()
+                .unrecognized("", "use --source to force one")),
             (None, Some(source)) => normalizer.normalize(source, &frame.text).map(|n| n.event),
         };
         let counts = stats.per_source.entry(source_name.clone()).or_default();

@@ -10,7 +10,7 @@ use vrl::compiler::{Program, TargetValue, TimeZone, compile};
 use vrl::diagnostic::Formatter;
 use vrl::value::{Secrets, Value};
 
-use super::{MappingSet, NormalizeConfig, Source};
+use super::{MappingSet, NormalizeConfig, Source, VendorRegistry};
 use crate::TransformError;
 use crate::internal_events::{MappingAborted, MappingRejected};
 use mdm_audit_store::event::{NormalizedEvent, to_micros};
@@ -32,6 +32,7 @@ static COMPILED: LazyLock<ProgramCache> = LazyLock::new(|| Mutex::new(HashMap::n
 
 /// Compiled programs for every source, and a reusable VRL runtime.
 pub struct Normalizer {
+    vendors: VendorRegistry,
     programs: Arc<Vec<Program>>,
     timezone: TimeZone,
     runtime: Runtime,
@@ -51,14 +52,18 @@ impl Normalizer {
     /// of the same text).
     pub fn new(mappings: &MappingSet, config: &NormalizeConfig) -> Result<Self, TransformError> {
         let timezone = parse_timezone(&config.timezone)?;
-        let texts: Vec<String> = Source::ALL
+        let vendors = mappings.vendors().clone();
+        let texts: Vec<String> = vendors
+            .sources()
             .iter()
             .map(|s| mappings.program_source(*s))
             .collect();
         let key: [u8; 32] = {
             use sha2::Digest;
             let mut h = sha2::Sha256::new();
-            for t in &texts {
+            for (s, t) in vendors.sources().iter().zip(&texts) {
+                h.update(s.name().as_bytes());
+                h.update([0]);
                 h.update((t.len() as u64).to_be_bytes());
                 h.update(t.as_bytes());
             }
@@ -69,8 +74,8 @@ impl Normalizer {
             Some(p) => p,
             None => {
                 let functions = vrl::stdlib::all();
-                let mut programs = Vec::with_capacity(Source::ALL.len());
-                for (source, text) in Source::ALL.iter().zip(&texts) {
+                let mut programs = Vec::with_capacity(texts.len());
+                for (source, text) in vendors.sources().iter().zip(&texts) {
                     let result =
                         compile(text, &functions).map_err(|diags| TransformError::VrlCompile {
                             source_name: source.name().to_owned(),
@@ -90,6 +95,7 @@ impl Normalizer {
             }
         };
         Ok(Self {
+            vendors,
             programs,
             timezone,
             runtime: Runtime::new(RuntimeState::default()),
@@ -99,11 +105,12 @@ impl Normalizer {
 
     /// Builds a normalizer from a config: the mappings directory if one is set, else the embedded files.
     pub fn from_config(config: &NormalizeConfig) -> Result<Self, TransformError> {
-        let mappings = match &config.mappings_dir {
-            Some(dir) => MappingSet::from_dir(dir)?,
-            None => MappingSet::embedded(),
-        };
-        Self::new(&mappings, config)
+        Self::new(&MappingSet::load(config)?, config)
+    }
+
+    /// The vendors of the mapping set this normalizer runs: sniffing, framing, `--source` names.
+    pub fn vendors(&self) -> &VendorRegistry {
+        &self.vendors
     }
 
     /// Replaces the clock used for `ingest_time` (tests).
@@ -136,9 +143,16 @@ impl Normalizer {
             metadata: Value::Object(BTreeMap::new()),
             secrets: Secrets::default(),
         };
-        let result =
-            self.runtime
-                .resolve(&mut target, &self.programs[source.index()], &self.timezone);
+        let Some(program) = self.vendors.position(source).map(|i| &self.programs[i]) else {
+            return Err(Terminate::Error(
+                format!(
+                    "no program for source {source}: these mappings have {}",
+                    self.vendors.names()
+                )
+                .into(),
+            ));
+        };
+        let result = self.runtime.resolve(&mut target, program, &self.timezone);
         self.runtime.clear();
         result.map(|_| target)
     }

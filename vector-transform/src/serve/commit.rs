@@ -1,7 +1,7 @@
-//! The committer: one task owns the store writer and the pipeline stage. It takes the first waiting
-//! request, gathers the others that arrive within the commit window (or until the group is large
-//! enough), dedupes their events, runs them through the stage, commits the group once and only then
-//! answers every request of it.
+//! The committer: one task owns the [`Pipeline`] (the store writer and the stages). It takes the
+//! first waiting request, gathers the others that arrive within the commit window (or until the
+//! group is large enough), has the pipeline dedupe their events, run them through the stages and
+//! commit the group once, and only then answers every request of it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -11,7 +11,7 @@ use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 
 use super::metrics::Metrics;
-use crate::ingest::Stage;
+use crate::pipeline::{Pipeline, Stage};
 use crate::{DeadLetter, NormalizedEvent};
 use mdm_audit_store::{AuditWriter, StoreError, StoreLocation, WriterOptions};
 
@@ -33,6 +33,8 @@ pub(crate) struct Job {
     pub received: Instant,
     /// Events and dead letters counted in `pending`.
     pub weight: u64,
+    /// The name of the credential that admitted the request (none: unauthenticated service).
+    pub credential: Option<String>,
     pub reply: oneshot::Sender<Result<JobOutcome, String>>,
 }
 
@@ -54,24 +56,36 @@ pub(crate) struct CommitSettings {
 pub(crate) async fn run_committer(
     location: StoreLocation,
     options: WriterOptions,
-    mut writer: AuditWriter,
-    mut stage: Box<dyn Stage>,
+    writer: AuditWriter,
+    stage: Box<dyn Stage>,
     mut rx: mpsc::UnboundedReceiver<Msg>,
     settings: CommitSettings,
     metrics: Arc<Metrics>,
 ) -> Result<JobOutcome, StoreError> {
+    let mut pipeline = Pipeline::new(writer, stage);
     let mut total = JobOutcome::default();
     let mut stopping = false;
-    while !stopping {
-        let first = match rx.recv().await {
-            Some(Msg::Job(j)) => j,
-            Some(Msg::Shutdown) | None => break,
+    // A request admitted by another credential than the group's starts the next group, so that
+    // each commit records the one credential that admitted all of its rows.
+    let mut carry: Option<Job> = None;
+    while !stopping || carry.is_some() {
+        let first = match carry.take() {
+            Some(j) => j,
+            None => match rx.recv().await {
+                Some(Msg::Job(j)) => j,
+                Some(Msg::Shutdown) | None => break,
+            },
         };
         let deadline = tokio::time::Instant::from_std(first.received + settings.window);
         let mut size = first.events.len() + first.dead.len();
+        let credential = first.credential.clone();
         let mut group = vec![first];
-        while size < settings.max_events {
+        while size < settings.max_events && !stopping {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some(Msg::Job(j))) if j.credential != credential => {
+                    carry = Some(j);
+                    break;
+                }
                 Ok(Some(Msg::Job(j))) => {
                     size += j.events.len() + j.dead.len();
                     group.push(j);
@@ -84,7 +98,8 @@ pub(crate) async fn run_committer(
             }
         }
         let n = group.len();
-        match commit_group(&mut writer, stage.as_mut(), &mut group, &metrics).await {
+        pipeline.set_admission(credential);
+        match commit_group(&mut pipeline, &mut group, &metrics).await {
             Ok(outcomes) => {
                 for (job, outcome) in group.into_iter().zip(outcomes) {
                     metrics.pending.fetch_sub(job.weight, Ordering::Relaxed);
@@ -105,13 +120,13 @@ pub(crate) async fn run_committer(
                 }
                 // The dedupe index may hold keys of events that were never stored: start over from
                 // what the table holds.
-                drop(writer);
-                writer = reopen(&location, &options).await?;
+                let fresh = reopen(&location, &options).await?;
+                pipeline.replace_writer(fresh);
             }
         }
         metrics
             .dedupe_keys
-            .store(writer.dedupe_keys() as u64, Ordering::Relaxed);
+            .store(pipeline.writer().dedupe_keys() as u64, Ordering::Relaxed);
     }
     // Requests still queued (sent just before shutdown) are committed too.
     rx.close();
@@ -121,31 +136,33 @@ pub(crate) async fn run_committer(
             rest.push(j);
         }
     }
-    if !rest.is_empty() {
-        let outcomes = commit_group(&mut writer, stage.as_mut(), &mut rest, &metrics).await;
-        match outcomes {
+    // One commit per run of requests admitted by the same credential.
+    let mut rest = rest.into_iter().peekable();
+    while let Some(first) = rest.next() {
+        let credential = first.credential.clone();
+        let mut group = vec![first];
+        while let Some(j) = rest.next_if(|j| j.credential == credential) {
+            group.push(j);
+        }
+        pipeline.set_admission(credential);
+        match commit_group(&mut pipeline, &mut group, &metrics).await {
             Ok(outcomes) => {
-                for (job, outcome) in rest.into_iter().zip(outcomes) {
+                for (job, outcome) in group.into_iter().zip(outcomes) {
                     metrics.pending.fetch_sub(job.weight, Ordering::Relaxed);
                     total.stored += outcome.stored;
                     let _ = job.reply.send(Ok(outcome));
                 }
             }
             Err(e) => {
-                for job in rest {
+                for job in group.into_iter().chain(rest) {
                     let _ = job.reply.send(Err(e.to_string()));
                 }
                 return Err(e);
             }
         }
     }
-    let mut events = Vec::new();
-    let mut episodes = Vec::new();
-    stage.finish(&mut events, &mut episodes);
-    if !events.is_empty() || !episodes.is_empty() {
-        let s = writer.append_deduped(events, Vec::new(), episodes).await?;
-        total.stored += s.stored;
-    }
+    let s = pipeline.finish().await?;
+    total.stored += s.stored;
     Ok(total)
 }
 
@@ -167,54 +184,36 @@ async fn reopen(
     }
 }
 
-/// Dedupes and stages every job's events, commits them with the dead letters in one append, and
-/// returns each job's share. Nothing is answered here.
+/// Has the pipeline dedupe and stage every job's events, and commit them with the dead letters in
+/// one append; returns each job's share. Nothing is answered here.
 async fn commit_group(
-    writer: &mut AuditWriter,
-    stage: &mut dyn Stage,
+    pipeline: &mut Pipeline,
     group: &mut [Job],
     metrics: &Metrics,
 ) -> Result<Vec<JobOutcome>, StoreError> {
     let started = Instant::now();
-    let mut outcomes = Vec::with_capacity(group.len());
-    let mut events = Vec::new();
-    let mut episodes = Vec::new();
-    let mut dead = Vec::new();
-    let mut fresh_total = 0u64;
-    let mut dup_total = 0u64;
-    let mut reserved: Vec<NormalizedEvent> = Vec::new();
-    for job in group.iter_mut() {
-        let (fresh, dups) = match writer.dedupe(std::mem::take(&mut job.events)).await {
-            Ok(r) => r,
-            Err(e) => {
-                // Keys of earlier jobs were reserved: the caller reopens the writer.
-                drop(reserved);
-                return Err(e);
-            }
-        };
-        fresh_total += fresh.len() as u64;
-        dup_total += dups;
-        outcomes.push(JobOutcome {
-            stored: fresh.len() as u64,
-            duplicates: dups,
-            dead_lettered: job.dead.len() as u64,
-        });
-        reserved.extend(fresh);
-        dead.append(&mut job.dead);
-    }
-    for e in reserved {
-        stage.push(e, &mut events, &mut episodes);
-    }
-    // The stage releases what is complete; a request is acknowledged only for what this commit holds.
-    stage.flush(&mut events, &mut episodes);
-    if (events.len() as u64) < fresh_total {
+    let batch = group
+        .iter_mut()
+        .map(|job| {
+            (
+                std::mem::take(&mut job.events),
+                std::mem::take(&mut job.dead),
+            )
+        })
+        .collect();
+    // On a dedupe error keys of earlier jobs are reserved: the caller replaces the writer.
+    let counts = pipeline.process(batch).await?;
+    let fresh_total: u64 = counts.iter().map(|c| c.fresh).sum();
+    let dup_total: u64 = counts.iter().map(|c| c.duplicates).sum();
+    let dead_n: u64 = counts.iter().map(|c| c.dead).sum();
+    // The stages release what is complete; a request is acknowledged only for what this commit holds.
+    let summary = pipeline.flush().await?;
+    if summary.stored < fresh_total {
         tracing::warn!(
-            held = fresh_total - events.len() as u64,
+            held = fresh_total - summary.stored,
             "The pipeline stage held events past its flush; they are stored with a later commit."
         );
     }
-    let dead_n = dead.len() as u64;
-    writer.append_deduped(events, dead, episodes).await?;
     metrics.committed(
         group.len(),
         fresh_total,
@@ -222,5 +221,12 @@ async fn commit_group(
         dead_n,
         started.elapsed(),
     );
-    Ok(outcomes)
+    Ok(counts
+        .into_iter()
+        .map(|c| JobOutcome {
+            stored: c.fresh,
+            duplicates: c.duplicates,
+            dead_lettered: c.dead,
+        })
+        .collect())
 }

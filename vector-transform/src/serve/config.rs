@@ -3,6 +3,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use super::auth::Authenticator;
+use super::tls::TlsSettings;
 use crate::NormalizeConfig;
 use mdm_audit_store::WriterOptions;
 
@@ -38,6 +42,11 @@ pub struct ServeConfig {
     pub writer: WriterOptions,
     /// Mappings and time zone for `/v1/raw/{source}`.
     pub normalize: NormalizeConfig,
+    /// The credentials every write must carry; `None`: writes are not authenticated (the CLI allows
+    /// that only with `--allow-unauthenticated`).
+    pub auth: Option<Arc<Authenticator>>,
+    /// HTTPS (and, with a client CA, mutual TLS) instead of plain HTTP.
+    pub tls: Option<TlsSettings>,
 }
 
 impl ServeConfig {
@@ -52,6 +61,8 @@ impl ServeConfig {
             retry_after_secs: DEFAULT_RETRY_AFTER_SECS,
             writer: WriterOptions::new(writer_id),
             normalize: NormalizeConfig::default(),
+            auth: None,
+            tls: None,
         }
     }
 }

@@ -10,8 +10,9 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::Utc;
@@ -19,10 +20,11 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot};
 
 use super::ServeConfig;
+use super::auth::{Refusal, WritePath};
 use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
 use super::metrics::Metrics;
-use crate::ingest::Stage;
-use crate::normalize::{Framer, redact_secrets, sniff};
+use crate::normalize::{Framer, MappingSet, VendorRegistry, redact_secrets};
+use crate::pipeline::Stage;
 use crate::{DeadLetter, NormalizedEvent, Normalizer, Source, TransformError};
 use mdm_audit_store::{AuditWriter, StoreError, StoreLocation};
 
@@ -43,6 +45,9 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The TLS certificate, key or client CA cannot be used.
+    #[error(transparent)]
+    Tls(#[from] super::tls::TlsError),
     /// A bug: a task of the service panicked.
     #[error("internal error (a bug): {0}")]
     Internal(String),
@@ -63,6 +68,8 @@ struct Shared {
     metrics: Arc<Metrics>,
     config: ServeConfig,
     normalizers: Mutex<Vec<Normalizer>>,
+    /// The vendors of the mapping set: what `/v1/raw/<source>` accepts.
+    vendors: VendorRegistry,
     draining: AtomicBool,
 }
 
@@ -76,6 +83,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     on_ready: impl FnOnce(SocketAddr) -> Result<(), std::io::Error>,
 ) -> Result<ServeSummary, ServeError> {
+    let vendors = MappingSet::load(&config.normalize)?.vendors().clone();
+    let tls = config.tls.as_ref().map(|t| t.server_config()).transpose()?;
     let writer = AuditWriter::open(location, config.writer.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -114,11 +123,15 @@ pub async fn serve(
         metrics,
         config: config.clone(),
         normalizers: Mutex::new(Vec::new()),
+        vendors,
         draining: AtomicBool::new(false),
     });
-    let app = Router::new()
+    // Write paths need a credential (checked before the body is read); health and metrics stay open.
+    let writes = Router::new()
         .route("/v1/events", post(post_events))
         .route("/v1/raw/:source", post(post_raw))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), authenticate));
+    let app = writes
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -129,25 +142,50 @@ pub async fn serve(
     })?;
     tracing::info!(%addr, writer_id = %config.writer.chain_id, "Serving.");
     let s = shared.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = shutdown => {}
-                _ = stopped_rx => {
-                    tracing::error!("The committer stopped; shutting down.");
-                }
+    let stop = async move {
+        tokio::select! {
+            () = shutdown => {}
+            _ = stopped_rx => {
+                tracing::error!("The committer stopped; shutting down.");
             }
-            s.draining.store(true, Ordering::SeqCst);
-            tracing::info!("Shutting down: no new connections; committing what is pending.");
-            // The group being gathered is committed now, not at the end of its window; requests
-            // still in flight are answered from it (or, if later, with 503: shutting down).
-            let _ = s.tx.send(Msg::Shutdown);
-        })
-        .await
-        .map_err(|e| ServeError::Io {
-            context: "serving HTTP".into(),
-            source: e,
-        })?;
+        }
+        s.draining.store(true, Ordering::SeqCst);
+        tracing::info!("Shutting down: no new connections; committing what is pending.");
+        // The group being gathered is committed now, not at the end of its window; requests
+        // still in flight are answered from it (or, if later, with 503: shutting down).
+        let _ = s.tx.send(Msg::Shutdown);
+    };
+    let served = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+        }
+        Some(tls) => {
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                stop.await;
+                h.graceful_shutdown(None);
+            });
+            match listener.into_std() {
+                Ok(l) => {
+                    axum_server::from_tcp_rustls(
+                        l,
+                        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+                    )
+                    .handle(handle)
+                    .serve(app.into_make_service())
+                    .await
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    served.map_err(|e| ServeError::Io {
+        context: "serving HTTP".into(),
+        source: e,
+    })?;
     drop(shared);
     let totals = committer
         .await
@@ -330,7 +368,8 @@ fn parse_raw(
     body: &[u8],
 ) -> Parsed {
     let mut p = Parsed::default();
-    for frame in Framer::new(std::io::BufReader::new(body)) {
+    let vendors = normalizer.vendors().clone();
+    for frame in Framer::with_rules(std::io::BufReader::new(body), vendors.framing()) {
         let frame = match frame {
             Ok(f) => f,
             Err(e) => {
@@ -344,13 +383,14 @@ fn parse_raw(
                 break;
             }
         };
-        let source = choice.or_else(|| sniff(&frame.text));
+        let source = choice.or_else(|| vendors.sniff(&frame.text));
         let name = source.map_or("unknown", Source::name);
         let result = match (&frame.error, source) {
             (Some(reason), _) => Err(reason.clone()),
-            (None, None) => Err(
-                "auto-detection recognized no source (not a Jamf Pro, Intune or Workspace ONE record); post to /v1/raw/jamf, /v1/raw/intune or /v1/raw/ws1".to_owned(),
-            ),
+            (None, None) => Err(vendors.unrecognized(
+                "",
+                &format!("post to {}", vendors.list(|s| format!("/v1/raw/{s}"))),
+            )),
             (None, Some(s)) => normalizer.normalize(s, &frame.text).map(|n| n.event),
         };
         match result {
@@ -368,7 +408,13 @@ fn parse_raw(
 }
 
 /// Queues a parsed request for the next group commit and answers once it is durable.
-async fn submit(s: Arc<Shared>, path: &'static str, received: Instant, parsed: Parsed) -> Response {
+async fn submit(
+    s: Arc<Shared>,
+    path: &'static str,
+    received: Instant,
+    credential: Option<Admitted>,
+    parsed: Parsed,
+) -> Response {
     let Parsed {
         events,
         dead,
@@ -407,6 +453,7 @@ async fn submit(s: Arc<Shared>, path: &'static str, received: Instant, parsed: P
         dead,
         received,
         weight,
+        credential: credential.map(|a| a.0),
         reply,
     };
     if s.tx.send(Msg::Job(job)).is_err() {
@@ -439,7 +486,12 @@ async fn submit(s: Arc<Shared>, path: &'static str, received: Instant, parsed: P
     }
 }
 
-async fn post_events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_events(
+    State(s): State<Arc<Shared>>,
+    credential: Option<axum::Extension<Admitted>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     const PATH: &str = "/v1/events";
     let received = Instant::now();
     if s.draining.load(Ordering::SeqCst) {
@@ -460,12 +512,13 @@ async fn post_events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             );
         }
     };
-    submit(s, PATH, received, parsed).await
+    submit(s, PATH, received, credential.map(|c| c.0), parsed).await
 }
 
 async fn post_raw(
     State(s): State<Arc<Shared>>,
     Path(source): Path<String>,
+    credential: Option<axum::Extension<Admitted>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -477,7 +530,7 @@ async fn post_raw(
     let choice = if source.eq_ignore_ascii_case("auto") {
         None
     } else {
-        match source.parse::<Source>() {
+        match s.vendors.parse(&source) {
             Ok(src) => Some(src),
             Err(e) => {
                 return answer(
@@ -509,7 +562,7 @@ async fn post_raw(
     })
     .await;
     match parsed {
-        Ok(Ok(p)) => submit(s, PATH, received, p).await,
+        Ok(Ok(p)) => submit(s, PATH, received, credential.map(|c| c.0), p).await,
         Ok(Err(e)) => answer(
             &s,
             PATH,
@@ -522,6 +575,79 @@ async fn post_raw(
             StatusCode::INTERNAL_SERVER_ERROR,
             json!({ "error": format!("internal error (a bug): {e}") }),
         ),
+    }
+}
+
+/// The name of the credential that admitted a request (a request extension).
+#[derive(Debug, Clone)]
+struct Admitted(String);
+
+/// Checks the request's credential before its body is read. Refused: 401 (none or unknown, with
+/// `WWW-Authenticate`), 403 (valid, not for this path) or 503 (the credentials file is unusable);
+/// counted and logged with the credential's name at most, never its secret.
+async fn authenticate(State(s): State<Arc<Shared>>, mut req: Request, next: Next) -> Response {
+    let Some(auth) = &s.config.auth else {
+        // Without credentials, a verified client certificate (mutual TLS) is what admitted it.
+        if s.config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()) {
+            req.extensions_mut()
+                .insert(Admitted("client-certificate".into()));
+        }
+        return next.run(req).await;
+    };
+    let uri_path = req.uri().path().to_owned();
+    let (label, path) = match uri_path.strip_prefix("/v1/raw/") {
+        Some(source) => ("/v1/raw", WritePath::Raw(source)),
+        None => ("/v1/events", WritePath::Events),
+    };
+    match auth.admit(path, req.headers()) {
+        Ok(name) => {
+            req.extensions_mut().insert(Admitted(name));
+            next.run(req).await
+        }
+        Err(refusal) => {
+            s.metrics.refused(label, refusal.reason());
+            let remote = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            match &refusal {
+                Refusal::Missing | Refusal::Unknown => {
+                    tracing::warn!(path = %uri_path, reason = refusal.reason(), forwarded_for = %remote, "Write refused: no valid credential.");
+                    let mut r = answer(
+                        &s,
+                        label,
+                        StatusCode::UNAUTHORIZED,
+                        json!({ "error": "a valid credential is required (Authorization: Bearer, Basic, or the source's header secret)" }),
+                    );
+                    r.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static(
+                            "Bearer realm=\"mdm-audit\", Basic realm=\"mdm-audit\"",
+                        ),
+                    );
+                    r
+                }
+                Refusal::Forbidden(name) => {
+                    tracing::warn!(path = %uri_path, credential = %name, forwarded_for = %remote, "Write refused: the credential is not allowed on this path.");
+                    answer(
+                        &s,
+                        label,
+                        StatusCode::FORBIDDEN,
+                        json!({ "error": format!("credential {name:?} may not write to {uri_path}") }),
+                    )
+                }
+                Refusal::Unavailable(why) => {
+                    tracing::error!(path = %uri_path, error = %why, "Write refused: the credentials file is unusable.");
+                    unavailable(
+                        &s,
+                        label,
+                        "the service's credentials file is unusable; the operator must fix it",
+                    )
+                }
+            }
+        }
     }
 }
 

@@ -65,6 +65,8 @@ impl Histogram {
 pub struct Metrics {
     /// Requests answered, by (path, status code).
     requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    /// Write requests refused for their credential, by (path, reason).
+    refusals: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
     /// Lines / records received (events and dead letters).
     pub records_received: AtomicU64,
     /// Events stored.
@@ -94,6 +96,14 @@ impl Metrics {
     pub fn request(&self, path: &'static str, code: u16) {
         if let Ok(mut m) = self.requests.lock() {
             *m.entry((path, code)).or_default() += 1;
+        }
+    }
+
+    /// A write request was refused for its credential (`reason`: missing, unknown, forbidden,
+    /// credentials_unavailable). The caller logs it.
+    pub fn refused(&self, path: &'static str, reason: &'static str) {
+        if let Ok(mut m) = self.refusals.lock() {
+            *m.entry((path, reason)).or_default() += 1;
         }
     }
 
@@ -150,6 +160,19 @@ impl Metrics {
                 let _ = writeln!(
                     out,
                     "mdm_audit_serve_requests_total{{path=\"{path}\",code=\"{code}\"}} {n}"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP mdm_audit_serve_auth_refused_total Write requests refused for their credential, by path and reason."
+        );
+        let _ = writeln!(out, "# TYPE mdm_audit_serve_auth_refused_total counter");
+        if let Ok(m) = self.refusals.lock() {
+            for ((path, reason), n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "mdm_audit_serve_auth_refused_total{{path=\"{path}\",reason=\"{reason}\"}} {n}"
                 );
             }
         }

@@ -6,12 +6,14 @@
 //! of them only once that commit is durable (group commit). Events whose `event_uid` is already stored
 //! are skipped by the store's dedupe index, which is loaded from the table and so holds across restarts.
 
+pub mod auth;
 mod commit;
 mod config;
 mod http;
 mod metrics;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 
 pub use commit::JobOutcome;
 pub use config::{

@@ -120,6 +120,14 @@ impl AuditWriter {
         &self.events
     }
 
+    /// The ingest credential that admitted the rows of the following commits, in every table
+    /// ([`TableWriter::set_admission`]).
+    pub fn set_admission(&mut self, credential: Option<String>) {
+        self.events.set_admission(credential.clone());
+        self.dead_letters.set_admission(credential.clone());
+        self.episodes.set_admission(credential);
+    }
+
     /// Keys of events in memory (for metrics).
     pub fn dedupe_keys(&self) -> usize {
         self.event_keys.len()

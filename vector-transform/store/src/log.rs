@@ -37,6 +37,10 @@ pub struct ChainCommit {
     /// The signature of [`crate::signing::head_message`] (hex).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signature: Option<String>,
+    /// The name of the ingest credential that admitted every row of this commit (`serve` with
+    /// credentials); none: written without one (batch `ingest`, or an unauthenticated service).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admitted_by: Option<String>,
 }
 
 /// A data file added by a commit.

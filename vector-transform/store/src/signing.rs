@@ -25,10 +25,15 @@ use crate::log::ChainCommit;
 /// The text a writer signs for one commit of `table`: every field of the commit's chain record
 /// except the signature itself, one per line.
 pub fn head_message(table: &str, c: &ChainCommit) -> String {
-    format!(
+    let mut m = format!(
         "mdm-audit chain head v1\ntable {table}\nchain_id {}\ncommit_no {}\nfirst_seq {}\nlast_seq {}\nrows {}\nprev_head {}\nhead {}\n",
         c.chain_id, c.commit_no, c.first_seq, c.last_seq, c.rows, c.prev_head, c.head
-    )
+    );
+    // The admitting credential is signed too, when there is one (older records have none).
+    if let Some(name) = &c.admitted_by {
+        m.push_str(&format!("admitted_by {name}\n"));
+    }
+    m
 }
 
 /// A key's id: the first 16 hex digits of the SHA-256 of its 32 raw public-key bytes.
@@ -211,6 +216,7 @@ mod tests {
             commit_no: 1,
             key_id: None,
             signature: None,
+            admitted_by: None,
         }
     }
 
@@ -237,6 +243,16 @@ mod tests {
         moved.head = "cd".repeat(32);
         assert!(matches!(
             trusted.check("events", &moved),
+            Err(SignatureProblem::Invalid(_))
+        ));
+        // The admitting credential is signed with the head: renaming it breaks the signature.
+        let mut admitted = commit();
+        admitted.admitted_by = Some("vector".into());
+        signer.sign_commit("events", &mut admitted);
+        assert_eq!(trusted.check("events", &admitted), Ok(()));
+        admitted.admitted_by = Some("someone-else".into());
+        assert!(matches!(
+            trusted.check("events", &admitted),
             Err(SignatureProblem::Invalid(_))
         ));
         // Another key's signature is reported as untrusted, by id.

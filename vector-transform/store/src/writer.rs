@@ -103,6 +103,8 @@ pub struct TableWriter {
     options: WriterOptions,
     local_dir: Option<PathBuf>,
     props: WriterProperties,
+    /// Recorded as `admitted_by` in the chain record of the following commits.
+    admission: Option<String>,
     _lock: Option<File>,
 }
 
@@ -177,6 +179,7 @@ impl TableWriter {
             local_dir: location.table_dir(spec.name),
             options,
             props,
+            admission: None,
             _lock: lock,
         })
     }
@@ -194,6 +197,12 @@ impl TableWriter {
     /// The table's spec.
     pub fn spec(&self) -> &TableSpec {
         &self.spec
+    }
+
+    /// The ingest credential that admitted the rows of the following commits (recorded, and signed,
+    /// as `admitted_by` in their chain records); `None` for rows written without one.
+    pub fn set_admission(&mut self, credential: Option<String>) {
+        self.admission = credential;
     }
 
     /// Chains and commits `batch` (of the table's stored schema; the chain columns' values are
@@ -230,6 +239,7 @@ impl TableWriter {
             commit_no: self.commit_no + 1,
             key_id: None,
             signature: None,
+            admitted_by: self.admission.clone(),
         };
         if let Some(signer) = &self.options.signer {
             signer.sign_commit(self.spec.name, &mut chain);
