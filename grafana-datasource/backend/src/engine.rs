@@ -11,7 +11,7 @@ use arrow::array::RecordBatch;
 
 use arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::tree_node::Transformed;
-use datafusion::common::{ScalarValue, UnnestOptions};
+use datafusion::common::{ScalarValue, TableReference, UnnestOptions};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::count::count_all;
@@ -221,7 +221,9 @@ impl Engine {
     }
 
     /// The user's read-only `sql` (checked by [`read_only_sql`]) as a DataFrame in which every scan
-    /// of `events` is filtered to `range` (a filter in the plan, not SQL text).
+    /// of `events` is filtered to `range` (a filter in the plan, not SQL text). As before the
+    /// conversion (a leading `events` CTE), only the bare name `events` is restricted: a qualified
+    /// `datafusion.public.events` still reads the whole table.
     pub async fn user_sql(&self, sql: &str, range: &Range) -> Result<DataFrame, EngineError> {
         read_only_sql(sql)?;
         let options = SQLOptions::new()
@@ -231,7 +233,7 @@ impl Engine {
         let (state, plan) = self.ctx.sql_with_options(sql, options).await?.into_parts();
         let plan = plan
             .transform_up_with_subqueries(|p| match &p {
-                LogicalPlan::TableScan(s) if s.table_name.table() == "events" => {
+                LogicalPlan::TableScan(s) if s.table_name == TableReference::bare("events") => {
                     let f = LogicalPlanBuilder::from(p).filter(range.expr())?.build()?;
                     Ok(Transformed::yes(f))
                 }

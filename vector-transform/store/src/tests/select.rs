@@ -49,7 +49,11 @@ async fn events() -> SessionContext {
         "target_name",
     ];
     let mut fields = vec![
-        Field::new("time", DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), false),
+        Field::new(
+            "time",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            false,
+        ),
         Field::new("day", DataType::Date32, false),
         Field::new(
             "risk_tags",
@@ -76,7 +80,8 @@ async fn events() -> SessionContext {
     let batch = RecordBatch::try_new(schema.clone(), arrays).expect("batch");
     let ctx = SessionContext::new();
     let table = MemTable::try_new(schema, vec![vec![batch]]).expect("table");
-    ctx.register_table("events", Arc::new(table)).expect("register");
+    ctx.register_table("events", Arc::new(table))
+        .expect("register");
     ctx
 }
 
@@ -113,12 +118,30 @@ async fn filter_values_with_quotes_and_sql_metacharacters_match_only_themselves(
     let one = |v: &str| Some(vec![v.to_owned()]);
     for v in VALUES {
         let exact = [
-            Filters { vendors: one(v), ..Filters::default() },
-            Filters { actors: one(v), ..Filters::default() },
-            Filters { devices: one(v), ..Filters::default() },
-            Filters { actions: one(v), ..Filters::default() },
-            Filters { event_uids: one(v).filter(|_| !v.contains(' ')), ..Filters::default() },
-            Filters { risk_tags: one(v), ..Filters::default() },
+            Filters {
+                vendors: one(v),
+                ..Filters::default()
+            },
+            Filters {
+                actors: one(v),
+                ..Filters::default()
+            },
+            Filters {
+                devices: one(v),
+                ..Filters::default()
+            },
+            Filters {
+                actions: one(v),
+                ..Filters::default()
+            },
+            Filters {
+                event_uids: one(v).filter(|_| !v.contains(' ')),
+                ..Filters::default()
+            },
+            Filters {
+                risk_tags: one(v),
+                ..Filters::default()
+            },
         ];
         for f in exact {
             if f == Filters::default() {
@@ -136,15 +159,30 @@ async fn filter_values_with_quotes_and_sql_metacharacters_match_only_themselves(
         v.sort_unstable();
         v.into_iter().map(str::to_owned).collect::<Vec<_>>()
     };
-    assert_eq!(selected(&ctx, &text("O'BRIEN'); drop")).await, sorted(vec![NASTY]));
-    assert_eq!(selected(&ctx, &text("o'brien")).await, sorted(vec![NASTY, "o'brien"]));
+    assert_eq!(
+        selected(&ctx, &text("O'BRIEN'); drop")).await,
+        sorted(vec![NASTY])
+    );
+    assert_eq!(
+        selected(&ctx, &text("o'brien")).await,
+        sorted(vec![NASTY, "o'brien"])
+    );
     assert_eq!(selected(&ctx, &text("%")).await, sorted(vec!["100%"]));
     assert_eq!(selected(&ctx, &text("0%")).await, sorted(vec!["100%"]));
     assert_eq!(selected(&ctx, &text("_")).await, sorted(vec!["a_b"]));
     assert_eq!(selected(&ctx, &text("a_b")).await, sorted(vec!["a_b"]));
-    assert_eq!(selected(&ctx, &text("\\")).await, sorted(vec!["back\\slash"]));
-    assert_eq!(selected(&ctx, &text("k\\s")).await, sorted(vec!["back\\slash"]));
+    assert_eq!(
+        selected(&ctx, &text("\\")).await,
+        sorted(vec!["back\\slash"])
+    );
+    assert_eq!(
+        selected(&ctx, &text("k\\s")).await,
+        sorted(vec!["back\\slash"])
+    );
     assert_eq!(selected(&ctx, &text("--")).await, sorted(vec![NASTY]));
     // Nothing was dropped: every row is still there.
-    assert_eq!(selected(&ctx, &Filters::default()).await.len(), VALUES.len());
+    assert_eq!(
+        selected(&ctx, &Filters::default()).await.len(),
+        VALUES.len()
+    );
 }
