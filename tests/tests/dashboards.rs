@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
 use chrono::{DateTime, Utc};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{Expr, SessionContext, col, lit};
 use mdm_audit_generate::GroundTruth;
+use mdm_audit_store::select::ts;
 use mdm_audit_store::{AuditWriter, EpisodeRecord, StoreLocation, WriterOptions};
 use mdm_audit_tests::estate::truth_feeds;
 use mdm_audit_tests::query::{open_store, present_texts as strings};
@@ -127,19 +128,27 @@ async fn store() -> Store {
     let mut episodes = Vec::new();
     for s in &truth.scenarios {
         let (start, end) = (parse_time(&s.start), parse_time(&s.end));
-        let actor = s.actors[0].replace('\'', "''");
-        let rows = collect(
-            &ctx,
-            &format!(
-                "SELECT event_uid, device_id, risk_tags, risk_score FROM events \
-                 WHERE time >= to_timestamp_micros({}) AND time <= to_timestamp_micros({}) \
-                 AND (actor_upn = '{actor}' OR actor_name = '{actor}' OR actor_id = '{actor}')",
-                start.timestamp_micros(),
-                end.timestamp_micros()
-            ),
-        )
-        .await
-        .expect("scenario events");
+        let actor = s.actors[0].as_str();
+        let of_actor = ["actor_upn", "actor_name", "actor_id"]
+            .map(|c| col(c).eq(lit(actor)))
+            .into_iter()
+            .reduce(Expr::or)
+            .expect("three columns");
+        let df = ctx
+            .table("events")
+            .await
+            .expect("events")
+            .filter(
+                col("time")
+                    .gt_eq(ts(start))
+                    .and(col("time").lt_eq(ts(end)))
+                    .and(of_actor),
+            )
+            .and_then(|df| {
+                df.select_columns(&["event_uid", "device_id", "risk_tags", "risk_score"])
+            })
+            .expect("scenario query");
+        let rows = df.collect().await.expect("scenario events");
         let uids = strings(&rows, "event_uid");
         assert!(!uids.is_empty(), "{} has events of {actor}", s.id);
         let devices: BTreeSet<String> = strings(&rows, "device_id").into_iter().collect();
@@ -193,16 +202,20 @@ async fn context(root: &Path, v: &Vars) -> (SessionContext, Vec<String>) {
         .deregister_table("events")
         .expect("deregister")
         .expect("events table");
-    ctx.register_table("events_stored", provider)
-        .expect("register");
-    ctx.sql(&format!(
-        "CREATE VIEW events AS SELECT * FROM events_stored \
-         WHERE time >= to_timestamp_millis({}) AND time <= to_timestamp_millis({})",
-        v.from.timestamp_millis(),
-        v.to.timestamp_millis()
-    ))
-    .await
-    .expect("view");
+    let millis = |t: DateTime<Utc>| {
+        ts(DateTime::from_timestamp_millis(t.timestamp_millis()).expect("in range"))
+    };
+    let within = ctx
+        .read_table(provider)
+        .expect("stored events")
+        .filter(
+            col("time")
+                .gt_eq(millis(v.from))
+                .and(col("time").lt_eq(millis(v.to))),
+        )
+        .expect("range");
+    ctx.register_table("events", within.into_view())
+        .expect("view");
     (ctx, names)
 }
 
@@ -251,16 +264,23 @@ async fn every_dashboard_sql_query_runs_against_a_generated_store() {
         assert!(tables.iter().any(|n| n == t), "store has {t}: {tables:?}");
     }
     // A device S1 wiped, and a policy or profile that was changed in the estate.
-    let wiped = collect(
-        &ctx,
-        &format!(
-            "SELECT device_id FROM events WHERE actor_upn = '{}' AND action = 'wipe' AND device_id IS NOT NULL \
-             ORDER BY device_id LIMIT 1",
-            s1.actors[0]
-        ),
-    )
-    .await
-    .expect("wiped device");
+    let wiped = ctx
+        .table("events")
+        .await
+        .expect("events")
+        .filter(
+            col("actor_upn")
+                .eq(lit(s1.actors[0].as_str()))
+                .and(col("action").eq(lit("wipe")))
+                .and(col("device_id").is_not_null()),
+        )
+        .and_then(|df| df.select_columns(&["device_id"]))
+        .and_then(|df| df.sort(vec![col("device_id").sort(true, false)]))
+        .and_then(|df| df.limit(0, Some(1)))
+        .expect("wiped query")
+        .collect()
+        .await
+        .expect("wiped device");
     let device = strings(&wiped, "device_id")
         .pop()
         .expect("S1 wiped a device");

@@ -1,21 +1,32 @@
 //! The query engine: one DataFusion `SessionContext` per store, reused across queries (the Delta
-//! tables' metadata stays loaded), with a memory limit, a timeout and a row cap. Queries are built as
-//! SQL over the registered views; filters and the time range (including the `day` partition column,
-//! so whole days are pruned) go into the `WHERE` clause DataFusion pushes into the Delta scan.
+//! tables' metadata stays loaded), with a memory limit, a timeout and a row cap. Queries are built
+//! with DataFusion's DataFrame and `Expr` API over the registered tables (values are literals, never
+//! SQL text); filters and the time range (including the `day` partition column, so whole days are
+//! pruned) are filters DataFusion pushes into the Delta scan. Only the user's own `sql` query type is
+//! SQL text; its `events` is restricted to the time range in the plan.
 
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
 
+use arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::tree_node::Transformed;
+use datafusion::common::{ScalarValue, TableReference, UnnestOptions};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::functions::expr_fn::coalesce;
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::functions_aggregate::expr_fn::{avg, count_distinct, max};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder};
+use datafusion::prelude::{
+    DataFrame, Expr, SQLOptions, SessionConfig, SessionContext, cast, col, lit,
+};
 use datafusion::sql::parser::{DFParser, Statement as DfStatement};
 use datafusion::sql::sqlparser::ast::Statement;
 use mdm_audit_store::{StoreLocation, register_tables};
 use tokio::sync::Mutex;
 
 use crate::query::{Filters, StatsGroupBy, StatsMetric};
-pub use mdm_audit_store::select::{Range, filter_sql, lit, ts_literal, where_sql};
+pub use mdm_audit_store::select::{Range, events_expr, ts};
 
 /// The most rows any query returns; a lower `limit` wins, a higher one is capped with a notice.
 pub const MAX_ROWS: usize = 10_000;
@@ -84,6 +95,8 @@ pub struct Capped {
     pub truncated: bool,
     /// The cap applied.
     pub cap: usize,
+    /// The query's schema (for an empty result).
+    pub schema: SchemaRef,
 }
 
 impl Engine {
@@ -160,28 +173,34 @@ impl Engine {
         }
     }
 
-    /// Runs `sql` (built by us) with the timeout; all rows.
+    /// Runs fixed `sql` (no interpolated values) with the timeout; all rows.
     pub async fn run(&self, sql: &str) -> Result<Vec<RecordBatch>, EngineError> {
-        let fut = async {
-            let df = self.ctx.sql(sql).await?;
-            df.collect().await
-        };
-        tokio::time::timeout(QUERY_TIMEOUT, fut)
+        let df = self.ctx.sql(sql).await?;
+        self.collect(df).await
+    }
+
+    /// `events` within `range` and the filters.
+    pub async fn events(&self, range: &Range, f: &Filters) -> Result<DataFrame, EngineError> {
+        Ok(self
+            .ctx
+            .table("events")
+            .await?
+            .filter(events_expr(range, f))?)
+    }
+
+    /// Collects `df` with the timeout; all rows.
+    pub async fn collect(&self, df: DataFrame) -> Result<Vec<RecordBatch>, EngineError> {
+        tokio::time::timeout(QUERY_TIMEOUT, df.collect())
             .await
             .map_err(|_| EngineError::Timeout(QUERY_TIMEOUT))?
             .map_err(EngineError::from)
     }
 
-    /// Runs `sql` with at most `limit` rows (and at most `MAX_ROWS`).
-    pub async fn run_capped(&self, sql: &str, limit: u64) -> Result<Capped, EngineError> {
+    /// Collects `df` with at most `limit` rows (and at most `MAX_ROWS`).
+    pub async fn run_capped(&self, df: DataFrame, limit: u64) -> Result<Capped, EngineError> {
         let cap = usize::try_from(limit).unwrap_or(usize::MAX).min(MAX_ROWS);
-        let fut = async {
-            let df = self.ctx.sql(sql).await?.limit(0, Some(cap + 1))?;
-            df.collect().await
-        };
-        let mut batches = tokio::time::timeout(QUERY_TIMEOUT, fut)
-            .await
-            .map_err(|_| EngineError::Timeout(QUERY_TIMEOUT))??;
+        let schema: SchemaRef = std::sync::Arc::new(df.schema().as_arrow().clone());
+        let mut batches = self.collect(df.limit(0, Some(cap + 1))?).await?;
         let total: usize = batches.iter().map(RecordBatch::num_rows).sum();
         let truncated = total > cap;
         if truncated {
@@ -197,13 +216,45 @@ impl Engine {
             batches,
             truncated,
             cap,
+            schema,
         })
+    }
+
+    /// The user's read-only `sql` (checked by [`read_only_sql`]) as a DataFrame in which every scan
+    /// of `events` is filtered to `range` (a filter in the plan, not SQL text). As before the
+    /// conversion (a leading `events` CTE), only the bare name `events` is restricted: a qualified
+    /// `datafusion.public.events` still reads the whole table.
+    pub async fn user_sql(&self, sql: &str, range: &Range) -> Result<DataFrame, EngineError> {
+        read_only_sql(sql)?;
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let (state, plan) = self.ctx.sql_with_options(sql, options).await?.into_parts();
+        let plan = plan
+            .transform_up_with_subqueries(|p| match &p {
+                LogicalPlan::TableScan(s) if s.table_name == TableReference::bare("events") => {
+                    let f = LogicalPlanBuilder::from(p).filter(range.expr())?.build()?;
+                    Ok(Transformed::yes(f))
+                }
+                _ => Ok(Transformed::no(p)),
+            })?
+            .data;
+        Ok(DataFrame::new(state, plan))
     }
 }
 
-/// Checks that `sql` is exactly one query (SELECT, WITH ..., VALUES) and returns it restricted to
-/// the time range: `events` inside the statement is the store's `events` within `range`.
-pub fn read_only_sql(sql: &str, range: &Range) -> Result<String, EngineError> {
+/// The query as shown in Grafana's query inspector: the plan unparsed to SQL (the plan itself when
+/// it does not unparse).
+pub fn shown(df: &DataFrame) -> String {
+    datafusion::sql::unparser::plan_to_sql(df.logical_plan()).map_or_else(
+        |_| df.logical_plan().display_indent().to_string(),
+        |s| s.to_string(),
+    )
+}
+
+/// Checks that `sql` is exactly one query (SELECT, WITH ..., VALUES), not WITH RECURSIVE.
+pub fn read_only_sql(sql: &str) -> Result<(), EngineError> {
     let refuse = |what: &str| {
         EngineError::NotAQuery(format!(
             "only one read-only query (SELECT ... FROM events) is allowed; {what}"
@@ -220,7 +271,7 @@ pub fn read_only_sql(sql: &str, range: &Range) -> Result<String, EngineError> {
     let Some(DfStatement::Statement(stmt)) = statements.pop_front() else {
         return Err(refuse("this is a DataFusion command, not a query"));
     };
-    let Statement::Query(mut query) = *stmt else {
+    let Statement::Query(query) = *stmt else {
         let kind = stmt.to_string();
         let word = kind
             .split_whitespace()
@@ -229,43 +280,40 @@ pub fn read_only_sql(sql: &str, range: &Range) -> Result<String, EngineError> {
             .to_uppercase();
         return Err(refuse(&format!("{word} statements are refused")));
     };
-    let restricted = format!(
-        "events AS (SELECT * FROM datafusion.public.events WHERE {})",
-        range.sql("")
-    );
-    let ctes = match query.with.take() {
-        Some(w) if w.recursive => return Err(refuse("WITH RECURSIVE is refused")),
-        Some(w) => {
-            let mut all = vec![restricted];
-            all.extend(w.cte_tables.iter().map(ToString::to_string));
-            all.join(", ")
-        }
-        None => restricted,
-    };
-    Ok(format!("WITH {ctes} {query}"))
+    match &query.with {
+        Some(w) if w.recursive => Err(refuse("WITH RECURSIVE is refused")),
+        _ => Ok(()),
+    }
 }
 
-/// The metric's SQL aggregate.
-pub fn metric_sql(m: StatsMetric) -> &'static str {
+/// The metric's aggregate, a DOUBLE.
+pub fn metric_expr(m: StatsMetric) -> Expr {
+    let double = |e: Expr| cast(e, DataType::Float64);
     match m {
-        StatsMetric::Count => "CAST(count(*) AS DOUBLE)",
-        StatsMetric::RiskScoreMax => "CAST(max(risk_score) AS DOUBLE)",
-        StatsMetric::RiskScoreAvg => "avg(CAST(risk_score AS DOUBLE))",
-        StatsMetric::DistinctDevices => "CAST(count(DISTINCT device_id) AS DOUBLE)",
+        StatsMetric::Count => double(count_all()),
+        StatsMetric::RiskScoreMax => double(max(col("risk_score"))),
+        StatsMetric::RiskScoreAvg => avg(double(col("risk_score"))),
+        StatsMetric::DistinctDevices => double(count_distinct(col("device_id"))),
     }
 }
 
-/// The group-by's series expression (over `events`), `None` for one series.
-pub fn group_sql(g: StatsGroupBy) -> Option<&'static str> {
-    match g {
-        StatsGroupBy::None => None,
-        StatsGroupBy::Vendor => Some("vendor"),
-        StatsGroupBy::Actor => Some("coalesce(actor_upn, actor_name, actor_id, '(unknown)')"),
-        StatsGroupBy::Action => Some("action"),
-        StatsGroupBy::RiskLevel => Some("risk_level"),
-        StatsGroupBy::RiskTag => Some("tag"),
-        StatsGroupBy::Device => Some("coalesce(device_name, device_serial, device_id, '(none)')"),
-    }
+/// The group-by's series expression (over `events`; `tag` is an unnested risk tag), `None` for one
+/// series.
+pub fn group_expr(g: StatsGroupBy) -> Option<Expr> {
+    let first = |cols: [&str; 3], none: &str| {
+        let mut e: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
+        e.push(lit(none));
+        coalesce(e)
+    };
+    Some(match g {
+        StatsGroupBy::None => return None,
+        StatsGroupBy::Vendor => col("vendor"),
+        StatsGroupBy::Actor => first(["actor_upn", "actor_name", "actor_id"], "(unknown)"),
+        StatsGroupBy::Action => col("action"),
+        StatsGroupBy::RiskLevel => col("risk_level"),
+        StatsGroupBy::RiskTag => col("tag"),
+        StatsGroupBy::Device => first(["device_name", "device_serial", "device_id"], "(none)"),
+    })
 }
 
 /// The bucket width: the panel's interval, widened so the range has at most `max_points` buckets;
@@ -282,29 +330,42 @@ pub fn bucket(range: &Range, interval: Duration, max_points: i64) -> Duration {
     b
 }
 
-/// The per-bucket stats SQL: columns `bucket` (timestamp), `series` (string or absent), `value`.
-pub fn stats_sql(
+/// The per-bucket stats: columns `bucket` (timestamp), `series` (string; absent for one series) and
+/// `value`, ordered by bucket.
+pub async fn stats_df(
+    engine: &Engine,
     range: &Range,
     f: &Filters,
-    m: StatsMetric,
-    g: StatsGroupBy,
+    (m, g): (StatsMetric, StatsGroupBy),
     b: Duration,
-) -> String {
-    let bin = format!("date_bin(INTERVAL '{} milliseconds', time)", b.as_millis());
-    let w = where_sql(range, f);
-    let from = if g == StatsGroupBy::RiskTag {
-        format!("(SELECT *, unnest(risk_tags) AS tag FROM events WHERE {w}) AS e")
-    } else {
-        format!("events WHERE {w}")
-    };
-    match group_sql(g) {
-        None => format!(
-            "SELECT {bin} AS bucket, {} AS value FROM {from} GROUP BY 1 ORDER BY 1",
-            metric_sql(m)
-        ),
-        Some(s) => format!(
-            "SELECT {bin} AS bucket, CAST({s} AS VARCHAR) AS series, {} AS value FROM {from} GROUP BY 1, 2 ORDER BY 1",
-            metric_sql(m)
-        ),
+) -> Result<DataFrame, EngineError> {
+    let nanos = i64::try_from(b.as_nanos()).unwrap_or(i64::MAX);
+    let stride = lit(ScalarValue::new_interval_mdn(
+        0,
+        0,
+        nanos / 1_000_000 * 1_000_000,
+    ));
+    let bin = datafusion::functions::datetime::date_bin().call(vec![stride, col("time")]);
+    let mut df = engine.events(range, f).await?;
+    if g == StatsGroupBy::RiskTag {
+        // Every column plus `tag`, one row per tag (events without tags give no row).
+        let mut cols: Vec<Expr> = df
+            .schema()
+            .columns()
+            .into_iter()
+            .map(Expr::Column)
+            .collect();
+        cols.push(col("risk_tags").alias("tag"));
+        let options = UnnestOptions::new().with_preserve_nulls(false);
+        df = df
+            .select(cols)?
+            .unnest_columns_with_options(&["tag"], options)?;
     }
+    let mut group = vec![bin.alias("bucket")];
+    if let Some(s) = group_expr(g) {
+        group.push(cast(s, DataType::Utf8View).alias("series"));
+    }
+    Ok(df
+        .aggregate(group, vec![metric_expr(m).alias("value")])?
+        .sort(vec![col("bucket").sort(true, false)])?)
 }

@@ -11,7 +11,7 @@ use arrow::array::{ArrayRef, RecordBatch, StringBuilder, TimestampMicrosecondBui
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
 use chrono::{DateTime, Utc};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionContext, col, lit};
 use mdm_audit_store::{StoreError, StoreLocation, TableWriter, WriterOptions, register_tables};
 use serde::Serialize;
 
@@ -139,24 +139,30 @@ async fn current_hash(location: &StoreLocation, narrative_id: &str) -> Result<St
     if !tables.iter().any(|t| t == "narratives") {
         return Err(ReviewError::UnknownNarrative(narrative_id.to_owned()));
     }
-    let quoted = narrative_id.replace('\'', "''");
+    let of_narrative = col("narrative_id").eq(lit(narrative_id));
     let original = ctx
-        .sql(&format!(
-            "SELECT output_hash FROM narratives WHERE narrative_id = '{quoted}' LIMIT 1"
-        ))
+        .table("narratives")
         .await?
+        .filter(of_narrative.clone())?
+        .select_columns(&["output_hash"])?
+        .limit(0, Some(1))?
         .collect()
         .await?;
     let Some(original) = one_string(&original, 0) else {
         return Err(ReviewError::UnknownNarrative(narrative_id.to_owned()));
     };
     if tables.iter().any(|t| t == "reviews") {
+        let newest = vec![
+            col("review_time").sort(false, true),
+            col("chain_seq").sort(false, true),
+        ];
         let edit = ctx
-            .sql(&format!(
-                "SELECT edited_output_hash FROM reviews WHERE narrative_id = '{quoted}' \
-                 AND decision = 'edit' ORDER BY review_time DESC, chain_seq DESC LIMIT 1"
-            ))
+            .table("reviews")
             .await?
+            .filter(of_narrative.and(col("decision").eq(lit("edit"))))?
+            .sort(newest)?
+            .select_columns(&["edited_output_hash"])?
+            .limit(0, Some(1))?
             .collect()
             .await?;
         if let Some(h) = one_string(&edit, 0) {

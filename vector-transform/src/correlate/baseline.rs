@@ -29,8 +29,13 @@ pub struct Baseline {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// The actor key SQL: the same as [`actor_key`](super::actor_key).
-const ACTOR_KEY_SQL: &str = "lower(coalesce(actor_upn, actor_id, actor_name, actor_app))";
+/// The actor key over `events`: the same as [`actor_key`](super::actor_key).
+fn actor_key_expr() -> datafusion::prelude::Expr {
+    use datafusion::functions::expr_fn::{coalesce, lower};
+    use datafusion::prelude::col;
+    let cols = ["actor_upn", "actor_id", "actor_name", "actor_app"];
+    lower(coalesce(cols.map(col).to_vec()))
+}
 
 impl Baseline {
     /// Reads every actor's history from the `events` table; an empty store gives an empty baseline.
@@ -46,11 +51,22 @@ impl Baseline {
         if !names.iter().any(|n| n == "events") {
             return Ok(b);
         }
-        let sql = format!(
-            "SELECT {ACTOR_KEY_SQL} AS actor, action, CAST(count(*) AS BIGINT) AS n, \
-             CAST(min(time) AS BIGINT) AS first FROM events GROUP BY 1, 2"
-        );
-        let batches = ctx.sql(&sql).await?.collect().await?;
+        let batches = {
+            use datafusion::functions_aggregate::{count::count_all, expr_fn::min};
+            use datafusion::prelude::{cast, col};
+            let bigint = |e| cast(e, arrow::datatypes::DataType::Int64);
+            ctx.table("events")
+                .await?
+                .aggregate(
+                    vec![actor_key_expr().alias("actor"), col("action")],
+                    vec![
+                        bigint(count_all()).alias("n"),
+                        bigint(min(col("time"))).alias("first"),
+                    ],
+                )?
+                .collect()
+                .await?
+        };
         use arrow::array::{Array, AsArray};
         use arrow::datatypes::{DataType, Int64Type};
         let column = |batch: &arrow::array::RecordBatch, i: usize, to: &DataType| {

@@ -10,7 +10,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use arrow::array::AsArray;
 use arrow::datatypes::DataType;
-use datafusion::prelude::SessionContext;
+use datafusion::common::ScalarValue;
+use datafusion::prelude::{SessionContext, ident, lit};
 use deltalake::DeltaTable;
 use sha2::{Digest, Sha256};
 
@@ -129,11 +130,12 @@ async fn read_day_keys(
     let mut set = HashSet::new();
     let ctx = SessionContext::new();
     table.update_datafusion_session(&ctx.state())?;
-    ctx.register_table("t", table.table_provider().await?)?;
-    let date = chrono::NaiveDate::from_num_days_from_ce_opt(day + 719_163)
-        .ok_or_else(|| StoreError::Internal(format!("day {day} out of range")))?;
-    let sql = format!("SELECT \"{key_column}\" FROM t WHERE \"{DAY}\" = DATE '{date}'");
-    let batches = ctx.sql(&sql).await?.collect().await?;
+    let batches = ctx
+        .read_table(table.table_provider().await?)?
+        .filter(ident(DAY).eq(lit(ScalarValue::Date32(Some(day)))))?
+        .select(vec![ident(key_column)])?
+        .collect()
+        .await?;
     for b in batches {
         let col = b.column(0);
         let col = arrow::compute::cast(col, &DataType::Utf8)?;

@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, Utc};
 use datafusion::common::ScalarValue;
-use datafusion::prelude::{Expr, col};
+use datafusion::functions::expr_fn::{contains, lower};
+use datafusion::functions_nested::expr_fn::array_has;
+use datafusion::prelude::{Expr, col, lit};
 use serde::Deserialize;
 
 use crate::dedupe::day_of;
@@ -74,119 +76,97 @@ pub struct Range {
 impl Range {
     /// `time` within the range plus the `day` partition bounds for pruning, as an expression.
     pub fn expr(&self) -> Expr {
-        let day = |t: DateTime<Utc>| datafusion::prelude::lit(ScalarValue::Date32(Some(day_of(t))));
-        let ts = |t: DateTime<Utc>| {
-            datafusion::prelude::lit(ScalarValue::TimestampMicrosecond(
-                Some(t.timestamp_micros()),
-                Some("UTC".into()),
-            ))
-        };
+        let day = |t: DateTime<Utc>| lit(ScalarValue::Date32(Some(day_of(t))));
         col(DAY)
             .gt_eq(day(self.from))
             .and(col(DAY).lt_eq(day(self.to)))
             .and(col("time").gt_eq(ts(self.from)))
             .and(col("time").lt_eq(ts(self.to)))
     }
-
-    /// `time` within the range plus the `day` partition bounds for pruning, as SQL.
-    pub fn sql(&self, prefix: &str) -> String {
-        format!(
-            "{prefix}day >= '{}' AND {prefix}day <= '{}' AND {prefix}time >= {} AND {prefix}time <= {}",
-            self.from.format("%Y-%m-%d"),
-            self.to.format("%Y-%m-%d"),
-            ts_literal(self.from),
-            ts_literal(self.to)
-        )
-    }
 }
 
-/// A UTC timestamp literal (DataFusion compares it with the store's `Timestamp(Microsecond, UTC)`).
-pub fn ts_literal(t: DateTime<Utc>) -> String {
-    format!("TIMESTAMP '{}'", t.format("%Y-%m-%dT%H:%M:%S%.6fZ"))
+/// A UTC timestamp literal of the store's `Timestamp(Microsecond, UTC)` type.
+pub fn ts(t: DateTime<Utc>) -> Expr {
+    lit(ScalarValue::TimestampMicrosecond(
+        Some(t.timestamp_micros()),
+        Some("UTC".into()),
+    ))
 }
 
-/// A SQL string literal.
-pub fn lit(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
+/// `column IN (values)` for any of `columns`.
+fn any_in(columns: &[&str], values: &[String]) -> Expr {
+    let list: Vec<Expr> = values.iter().map(|v| lit(v.as_str())).collect();
+    or_all(columns.iter().map(|c| col(*c).in_list(list.clone(), false)))
 }
 
-fn list(values: &[String]) -> String {
-    values.iter().map(|v| lit(v)).collect::<Vec<_>>().join(", ")
+fn or_all(e: impl IntoIterator<Item = Expr>) -> Expr {
+    e.into_iter().reduce(Expr::or).unwrap_or_else(|| lit(false))
 }
 
-/// The `WHERE` conditions of the filters (empty: none), over the `events` columns.
-pub fn filter_sql(f: &Filters) -> Vec<String> {
-    let mut c = Vec::new();
-    let nonempty = |v: &Option<Vec<String>>| v.as_ref().filter(|v| !v.is_empty()).cloned();
-    if let Some(v) = nonempty(&f.vendors) {
-        c.push(format!("vendor IN ({})", list(&v)));
-    }
-    if let Some(v) = nonempty(&f.actors) {
-        let l = list(&v);
-        c.push(format!(
-            "(actor_upn IN ({l}) OR actor_name IN ({l}) OR actor_id IN ({l}))"
-        ));
-    }
-    if let Some(v) = nonempty(&f.devices) {
-        let l = list(&v);
-        c.push(format!(
-            "(device_id IN ({l}) OR device_serial IN ({l}) OR device_name IN ({l}))"
-        ));
-    }
-    if let Some(v) = nonempty(&f.actions) {
-        c.push(format!("action IN ({})", list(&v)));
-    }
-    if let Some(v) = f.risk_levels.as_ref().filter(|v| !v.is_empty()) {
-        let v: Vec<String> = v.iter().map(|l| l.as_str().to_owned()).collect();
-        c.push(format!("risk_level IN ({})", list(&v)));
-    }
-    if let Some(v) = nonempty(&f.event_uids) {
-        // A textbox variable arrives as one comma-separated value: uids hold no commas or spaces.
-        let uids: Vec<String> = v
-            .iter()
-            .flat_map(|s| s.split([',', ' ', '\n']))
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if !uids.is_empty() {
-            c.push(format!("event_uid IN ({})", list(&uids)));
+impl Filters {
+    /// The filters as one condition over the `events` columns (`None`: no filter). Values are
+    /// literals, never SQL text; `text` is a plain case-insensitive substring (`%`, `_` and `\`
+    /// match themselves).
+    pub fn expr(&self) -> Option<Expr> {
+        let mut c = Vec::new();
+        let nonempty = |v: &Option<Vec<String>>| v.as_ref().filter(|v| !v.is_empty()).cloned();
+        if let Some(v) = nonempty(&self.vendors) {
+            c.push(any_in(&["vendor"], &v));
         }
+        if let Some(v) = nonempty(&self.actors) {
+            c.push(any_in(&["actor_upn", "actor_name", "actor_id"], &v));
+        }
+        if let Some(v) = nonempty(&self.devices) {
+            c.push(any_in(&["device_id", "device_serial", "device_name"], &v));
+        }
+        if let Some(v) = nonempty(&self.actions) {
+            c.push(any_in(&["action"], &v));
+        }
+        if let Some(v) = self.risk_levels.as_ref().filter(|v| !v.is_empty()) {
+            let v: Vec<String> = v.iter().map(|l| l.as_str().to_owned()).collect();
+            c.push(any_in(&["risk_level"], &v));
+        }
+        if let Some(v) = nonempty(&self.event_uids) {
+            // A textbox variable arrives as one comma-separated value: uids hold no commas or spaces.
+            let uids: Vec<String> = v
+                .iter()
+                .flat_map(|s| s.split([',', ' ', '\n']))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if !uids.is_empty() {
+                c.push(any_in(&["event_uid"], &uids));
+            }
+        }
+        if let Some(v) = nonempty(&self.risk_tags) {
+            c.push(or_all(
+                v.iter()
+                    .map(|t| array_has(col("risk_tags"), lit(t.as_str()))),
+            ));
+        }
+        if let Some(t) = self.text.as_deref().filter(|t| !t.is_empty()) {
+            let t = t.to_lowercase();
+            let cols = [
+                "message",
+                "actor_upn",
+                "actor_name",
+                "actor_id",
+                "target_name",
+                "device_name",
+            ];
+            c.push(or_all(
+                cols.iter()
+                    .map(|c| contains(lower(col(*c)), lit(t.as_str()))),
+            ));
+        }
+        c.into_iter().reduce(Expr::and)
     }
-    if let Some(v) = nonempty(&f.risk_tags) {
-        let ors: Vec<String> = v
-            .iter()
-            .map(|t| format!("array_has(risk_tags, {})", lit(t)))
-            .collect();
-        c.push(format!("({})", ors.join(" OR ")));
-    }
-    if let Some(t) = f.text.as_deref().filter(|t| !t.is_empty()) {
-        let pat = lit(&format!(
-            "%{}%",
-            t.to_lowercase()
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        ));
-        let cols = [
-            "message",
-            "actor_upn",
-            "actor_name",
-            "actor_id",
-            "target_name",
-            "device_name",
-        ];
-        let ors: Vec<String> = cols
-            .iter()
-            .map(|col| format!("lower({col}) LIKE {pat}"))
-            .collect();
-        c.push(format!("({})", ors.join(" OR ")));
-    }
-    c
 }
 
-/// The `WHERE` clause of range plus filters.
-pub fn where_sql(range: &Range, f: &Filters) -> String {
-    let mut c = vec![range.sql("")];
-    c.extend(filter_sql(f));
-    c.join(" AND ")
+/// Range plus filters, over `events`.
+pub fn events_expr(range: &Range, f: &Filters) -> Expr {
+    match f.expr() {
+        Some(e) => range.expr().and(e),
+        None => range.expr(),
+    }
 }

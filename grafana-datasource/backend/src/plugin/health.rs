@@ -7,7 +7,22 @@ use arrow::datatypes::{DataType, Int64Type, TimeUnit, TimestampMicrosecondType};
 use chrono::DateTime;
 use grafana_plugin_sdk::backend;
 
+use arrow::array::RecordBatch;
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::functions_aggregate::expr_fn::max;
+use datafusion::prelude::col;
+
+use crate::engine::{Engine, EngineError};
 use crate::plugin::{Instance, MdmPlugin};
+
+/// One row: `n` (events) and `newest` (the newest event's time).
+async fn summary(engine: &Engine) -> Result<Vec<RecordBatch>, EngineError> {
+    let df = engine.context().table("events").await?.aggregate(
+        vec![],
+        vec![count_all().alias("n"), max(col("time")).alias("newest")],
+    )?;
+    engine.collect(df).await
+}
 
 /// The health of the instance's store: `(ok, message, details)`.
 pub async fn check(plugin: &MdmPlugin, instance: &Instance) -> (bool, String, serde_json::Value) {
@@ -36,10 +51,7 @@ pub async fn check(plugin: &MdmPlugin, instance: &Instance) -> (bool, String, se
             serde_json::json!({"store": location}),
         );
     }
-    let batches = match engine
-        .run("SELECT count(*) AS n, max(time) AS newest FROM events")
-        .await
-    {
+    let batches = match summary(&engine).await {
         Ok(b) => b,
         Err(e) => {
             return (

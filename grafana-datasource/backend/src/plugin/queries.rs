@@ -12,10 +12,15 @@ use grafana_plugin_sdk::backend;
 use grafana_plugin_sdk::data::{Field, Frame, Severity};
 use grafana_plugin_sdk::prelude::*;
 
-use crate::engine::{
-    self, Engine, EngineError, MAX_SERIES, Range, bucket, read_only_sql, stats_sql, ts_literal,
-    where_sql,
-};
+use datafusion::functions::expr_fn::{coalesce, concat};
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::functions_aggregate::expr_fn::{array_agg, count_distinct, max, min};
+use datafusion::functions_nested::expr_fn::{array_distinct, array_length, array_to_string};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{ExprFunctionExt, in_subquery, when};
+use datafusion::prelude::{DataFrame, Expr, cast as cast_to, col, lit};
+
+use crate::engine::{self, Engine, EngineError, MAX_SERIES, Range, bucket, shown, stats_df, ts};
 use crate::frames::{batches_to_frame, with_executed, with_notice};
 use crate::plugin::narrative::{NarrativeRequest, narrative};
 use crate::plugin::{Instance, MdmPlugin};
@@ -89,15 +94,12 @@ fn capped_frame(
     name: &str,
     sql: &str,
     c: &engine::Capped,
-    schema: Option<arrow::datatypes::SchemaRef>,
     asked: u64,
 ) -> Result<Frame, EngineError> {
     let schema = c
         .batches
         .first()
-        .map(RecordBatch::schema)
-        .or(schema)
-        .unwrap_or_else(|| std::sync::Arc::new(arrow::datatypes::Schema::empty()));
+        .map_or_else(|| c.schema.clone(), RecordBatch::schema);
     let frame = batches_to_frame(name, &schema, &c.batches)
         .map_err(|e| EngineError::NotAQuery(e.to_string()))?;
     let mut frame = with_executed(frame, sql);
@@ -122,120 +124,196 @@ fn capped_frame(
     Ok(frame)
 }
 
-async fn schema_of(engine: &Engine, sql: &str) -> Option<arrow::datatypes::SchemaRef> {
-    let df = engine.context().sql(sql).await.ok()?;
-    Some(std::sync::Arc::new(df.schema().as_arrow().clone()))
+/// Timeline columns: what an analyst reads, plus ids for links.
+pub fn timeline_columns() -> Vec<Expr> {
+    let first = |c: [&str; 3]| coalesce(c.iter().map(|c| col(*c)).collect());
+    let mut e = vec![col("time"), col("vendor"), col("action")];
+    e.push(first(["actor_upn", "actor_name", "actor_id"]).alias("actor"));
+    e.push(first(["device_name", "device_serial", "device_id"]).alias("device"));
+    e.extend(
+        [
+            "device_id",
+            "target_name",
+            "risk_level",
+            "risk_score",
+            "risk_tags",
+            "outcome",
+            "message",
+            "event_uid",
+            "episode_id",
+        ]
+        .map(col),
+    );
+    e
 }
 
-/// Timeline columns: what an analyst reads, plus ids for links.
-pub const TIMELINE_COLUMNS: &str = "time, vendor, action, \
-    coalesce(actor_upn, actor_name, actor_id) AS actor, \
-    coalesce(device_name, device_serial, device_id) AS device, device_id, target_name, \
-    risk_level, risk_score, risk_tags, outcome, message, event_uid, episode_id";
+/// Newest first (`time DESC`, then `event_uid`), as SQL orders them.
+fn newest_first(df: DataFrame) -> Result<DataFrame, EngineError> {
+    Ok(df.sort(vec![
+        col("time").sort(false, true),
+        col("event_uid").sort(true, false),
+    ])?)
+}
 
-/// The timeline SQL of a query.
-pub fn timeline_sql(q: &MdmQuery, range: &Range) -> String {
-    format!(
-        "SELECT {TIMELINE_COLUMNS} FROM events WHERE {} ORDER BY time DESC, event_uid",
-        where_sql(range, &q.filters())
-    )
+/// The timeline of a query.
+pub async fn timeline_df(
+    engine: &Engine,
+    q: &MdmQuery,
+    range: &Range,
+) -> Result<DataFrame, EngineError> {
+    let df = engine.events(range, &q.filters()).await?;
+    newest_first(df.select(timeline_columns())?)
 }
 
 async fn timeline(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     engine.require("events").await?;
-    let sql = timeline_sql(q, &p.range);
-    let c = engine.run_capped(&sql, q.limit()).await?;
-    let schema = if c.batches.is_empty() {
-        schema_of(engine, &sql).await
-    } else {
-        None
-    };
-    Ok(vec![capped_frame("timeline", &sql, &c, schema, q.limit())?])
+    let df = timeline_df(engine, q, &p.range).await?;
+    let sql = shown(&df);
+    let c = engine.run_capped(df, q.limit()).await?;
+    Ok(vec![capped_frame("timeline", &sql, &c, q.limit())?])
 }
 
 async fn sql(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     let text = q.sql.as_deref().unwrap_or("");
-    let restricted = read_only_sql(text, &p.range)?;
+    engine::read_only_sql(text)?;
     engine.require("events").await?;
-    let c = engine.run_capped(&restricted, q.limit()).await?;
-    let schema = if c.batches.is_empty() {
-        schema_of(engine, &restricted).await
-    } else {
-        None
-    };
-    Ok(vec![capped_frame("sql", text, &c, schema, q.limit())?])
+    let df = engine.user_sql(text, &p.range).await?;
+    let c = engine.run_capped(df, q.limit()).await?;
+    Ok(vec![capped_frame("sql", text, &c, q.limit())?])
 }
 
 async fn annotations(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     engine.require("events").await?;
-    let sql = format!(
-        "SELECT time, concat(vendor, ': ', action) AS title, \
-         concat(message, ' (actor ', coalesce(actor_upn, actor_name, actor_id, 'unknown'), \
-                ', device ', coalesce(device_name, device_serial, device_id, 'none'), ')') AS text, \
-         CASE WHEN array_length(risk_tags) > 0 THEN concat(risk_level, ',', array_to_string(risk_tags, ',')) ELSE CAST(risk_level AS VARCHAR) END AS tags, event_uid \
-         FROM events WHERE {} ORDER BY time DESC, event_uid",
-        where_sql(&p.range, &q.filters())
-    );
-    let c = engine.run_capped(&sql, q.limit()).await?;
-    let schema = if c.batches.is_empty() {
-        schema_of(engine, &sql).await
-    } else {
-        None
+    let first = |c: [&str; 3], none: &str| {
+        let mut e: Vec<Expr> = c.iter().map(|c| col(*c)).collect();
+        e.push(lit(none));
+        coalesce(e)
     };
-    Ok(vec![capped_frame(
-        "annotations",
-        &sql,
-        &c,
-        schema,
-        q.limit(),
-    )?])
+    let text = concat(vec![
+        col("message"),
+        lit(" (actor "),
+        first(["actor_upn", "actor_name", "actor_id"], "unknown"),
+        lit(", device "),
+        first(["device_name", "device_serial", "device_id"], "none"),
+        lit(")"),
+    ]);
+    let tags = when(
+        array_length(col("risk_tags")).gt(lit(0)),
+        concat(vec![
+            col("risk_level"),
+            lit(","),
+            array_to_string(col("risk_tags"), lit(",")),
+        ]),
+    )
+    .otherwise(cast_to(
+        col("risk_level"),
+        arrow::datatypes::DataType::Utf8View,
+    ))?;
+    let df = engine.events(&p.range, &q.filters()).await?.select(vec![
+        col("time"),
+        concat(vec![col("vendor"), lit(": "), col("action")]).alias("title"),
+        text.alias("text"),
+        tags.alias("tags"),
+        col("event_uid"),
+    ])?;
+    let df = newest_first(df)?;
+    let sql = shown(&df);
+    let c = engine.run_capped(df, q.limit()).await?;
+    Ok(vec![capped_frame("annotations", &sql, &c, q.limit())?])
 }
 
-/// The episodes SQL: the `episodes` table's newest state per episode when the store has one, else
-/// episodes derived from the events' `episode_id`.
-pub fn episodes_sql(q: &MdmQuery, range: &Range, has_table: bool) -> String {
+/// The episodes of a query: the `episodes` table's newest state per episode when the store has one,
+/// else episodes derived from the events' `episode_id`.
+pub async fn episodes_df(
+    engine: &Engine,
+    q: &MdmQuery,
+    range: &Range,
+    has_table: bool,
+) -> Result<DataFrame, EngineError> {
     let f = q.filters();
+    let newest = vec![
+        col("last_time").sort(false, true),
+        col("episode_id").sort(true, false),
+    ];
     if has_table {
-        let mut w = vec![
-            "rn = 1".to_owned(),
-            format!("last_time >= {}", ts_literal(range.from)),
-            format!("first_time <= {}", ts_literal(range.to)),
-        ];
-        if !engine::filter_sql(&f).is_empty() {
-            w.push(format!(
-                "episode_id IN (SELECT episode_id FROM events WHERE {} AND episode_id IS NOT NULL)",
-                where_sql(range, &f)
-            ));
+        let rn = row_number()
+            .partition_by(vec![col("episode_id")])
+            .order_by(vec![
+                col("updated_time").sort(false, true),
+                col("chain_seq").sort(false, true),
+            ])
+            .build()?
+            .alias("rn");
+        let mut w = col("rn")
+            .eq(lit(1_u64))
+            .and(col("last_time").gt_eq(ts(range.from)))
+            .and(col("first_time").lt_eq(ts(range.to)));
+        if f.expr().is_some() {
+            let ids = engine
+                .events(range, &f)
+                .await?
+                .filter(col("episode_id").is_not_null())?
+                .select(vec![col("episode_id")])?
+                .into_unoptimized_plan();
+            w = w.and(in_subquery(col("episode_id"), std::sync::Arc::new(ids)));
         }
-        format!(
-            "SELECT episode_id, episode_kind, reason, actor AS actors, first_time, last_time, \
-             event_count, device_count, max_risk_score, risk_tags FROM \
-             (SELECT *, row_number() OVER (PARTITION BY episode_id ORDER BY updated_time DESC, chain_seq DESC) AS rn FROM episodes) AS s \
-             WHERE {} ORDER BY last_time DESC, episode_id",
-            w.join(" AND ")
-        )
+        let cols = [
+            "episode_id",
+            "episode_kind",
+            "reason",
+            "first_time",
+            "last_time",
+            "event_count",
+            "device_count",
+            "max_risk_score",
+            "risk_tags",
+        ];
+        let mut select: Vec<Expr> = cols.map(col).to_vec();
+        select.insert(3, col("actor").alias("actors"));
+        let df = engine.context().table("episodes").await?.window(vec![rn])?;
+        Ok(df.filter(w)?.select(select)?.sort(newest)?)
     } else {
-        format!(
-            "SELECT episode_id, max(episode_kind) AS episode_kind, min(time) AS first_time, max(time) AS last_time, \
-             array_to_string(array_sort(array_distinct(array_agg(coalesce(actor_upn, actor_name, actor_id)))), ', ') AS actors, \
-             count(*) AS event_count, count(DISTINCT device_id) AS device_count, max(risk_score) AS max_risk_score \
-             FROM events WHERE {} AND episode_id IS NOT NULL GROUP BY episode_id ORDER BY last_time DESC, episode_id",
-            where_sql(range, &f)
-        )
+        let actor = coalesce(vec![col("actor_upn"), col("actor_name"), col("actor_id")]);
+        let df = engine
+            .events(range, &f)
+            .await?
+            .filter(col("episode_id").is_not_null())?
+            .aggregate(
+                vec![col("episode_id")],
+                vec![
+                    max(col("episode_kind")).alias("episode_kind"),
+                    min(col("time")).alias("first_time"),
+                    max(col("time")).alias("last_time"),
+                    array_agg(actor).alias("actor_list"),
+                    count_all().alias("event_count"),
+                    count_distinct(col("device_id")).alias("device_count"),
+                    max(col("risk_score")).alias("max_risk_score"),
+                ],
+            )?;
+        let sorted = datafusion::functions_nested::sort::array_sort_udf()
+            .call(vec![array_distinct(col("actor_list"))]);
+        Ok(df
+            .select(vec![
+                col("episode_id"),
+                col("episode_kind"),
+                col("first_time"),
+                col("last_time"),
+                array_to_string(sorted, lit(", ")).alias("actors"),
+                col("event_count"),
+                col("device_count"),
+                col("max_risk_score"),
+            ])?
+            .sort(newest)?)
     }
 }
 
 async fn episodes(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     engine.require("events").await?;
     let has_table = engine.tables().await?.iter().any(|t| t == "episodes");
-    let sql = episodes_sql(q, &p.range, has_table);
-    let c = engine.run_capped(&sql, q.limit()).await?;
-    let schema = if c.batches.is_empty() {
-        schema_of(engine, &sql).await
-    } else {
-        None
-    };
-    Ok(vec![capped_frame("episodes", &sql, &c, schema, q.limit())?])
+    let df = episodes_df(engine, q, &p.range, has_table).await?;
+    let sql = shown(&df);
+    let c = engine.run_capped(df, q.limit()).await?;
+    Ok(vec![capped_frame("episodes", &sql, &c, q.limit())?])
 }
 
 /// `stats`: one wide frame, a time field and one number field per series (labelled with the
@@ -245,8 +323,9 @@ async fn stats(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, E
     let s = q.stats();
     let g = s.group_by.unwrap_or_default();
     let b = bucket(&p.range, p.interval, p.max_data_points);
-    let sql = stats_sql(&p.range, &q.filters(), s.metric, g, b);
-    let batches = engine.run(&sql).await?;
+    let df = stats_df(engine, &p.range, &q.filters(), (s.metric, g), b).await?;
+    let sql = shown(&df);
+    let batches = engine.collect(df).await?;
     let mut series: BTreeMap<String, HashMap<i64, f64>> = BTreeMap::new();
     for batch in &batches {
         let t = cast(

@@ -11,7 +11,13 @@ use chrono::DateTime;
 use grafana_plugin_sdk::backend;
 use http::{Method, Response, StatusCode};
 
-use crate::engine::{Engine, Range, lit, ts_literal};
+use datafusion::common::UnnestOptions;
+use datafusion::functions::expr_fn::{coalesce, lower, strpos};
+use datafusion::functions_aggregate::count::count_all;
+use datafusion::prelude::{Expr, cast as cast_to, col, lit};
+use mdm_audit_store::tables::DAY;
+
+use crate::engine::{Engine, Range};
 use crate::plugin::{Instance, MdmPlugin};
 use crate::query::ReviewRole;
 
@@ -146,13 +152,14 @@ pub async fn route(
 }
 
 /// The value expression of a suggest field.
-pub fn suggest_expr(field: &str) -> Option<&'static str> {
+pub fn suggest_expr(field: &str) -> Option<Expr> {
+    let first = |c: [&str; 3]| coalesce(c.iter().map(|c| col(*c)).collect());
     Some(match field {
-        "vendors" => "vendor",
-        "actors" => "coalesce(actor_upn, actor_name, actor_id)",
-        "devices" => "coalesce(device_serial, device_id, device_name)",
-        "actions" => "action",
-        "risk_tags" => "tag",
+        "vendors" => col("vendor"),
+        "actors" => first(["actor_upn", "actor_name", "actor_id"]),
+        "devices" => first(["device_serial", "device_id", "device_name"]),
+        "actions" => col("action"),
+        "risk_tags" => col("tag"),
         _ => return None,
     })
 }
@@ -178,27 +185,38 @@ async fn suggest(
             .and_then(|v| v.parse::<i64>().ok())
             .and_then(DateTime::from_timestamp_millis)
     };
-    let mut w = vec![format!("{expr} IS NOT NULL")];
+    let mut w = expr.clone().is_not_null();
     if let (Some(from), Some(to)) = (ms("from"), ms("to")) {
-        w.push(Range { from, to }.sql(""));
+        w = w.and(Range { from, to }.expr());
     }
     if let Some(q) = params.get("q").filter(|q| !q.is_empty()) {
-        w.push(format!(
-            "strpos(lower({expr}), {}) > 0",
-            lit(&q.to_lowercase())
-        ));
+        w = w.and(strpos(lower(expr.clone()), lit(q.to_lowercase())).gt(lit(0)));
     }
-    let from = if field == "risk_tags" {
-        "(SELECT *, unnest(risk_tags) AS tag FROM events) AS e"
-    } else {
-        "events"
+    let internal = |e: datafusion::error::DataFusionError| {
+        ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     };
-    let sql = format!(
-        "SELECT CAST({expr} AS VARCHAR) AS v, count(*) AS n FROM {from} WHERE {} GROUP BY 1 ORDER BY n DESC, v LIMIT {MAX_SUGGESTIONS}",
-        w.join(" AND ")
-    );
+    let mut df = engine.context().table("events").await.map_err(internal)?;
+    if field == "risk_tags" {
+        let cols = vec![col(DAY), col("time"), col("risk_tags").alias("tag")];
+        let options = UnnestOptions::new().with_preserve_nulls(false);
+        df = df
+            .select(cols)
+            .and_then(|d| d.unnest_columns_with_options(&["tag"], options))
+            .map_err(internal)?;
+    }
+    let df = df
+        .filter(w)
+        .and_then(|d| {
+            d.aggregate(
+                vec![cast_to(expr, DataType::Utf8View).alias("v")],
+                vec![count_all().alias("n")],
+            )
+        })
+        .and_then(|d| d.sort(vec![col("n").sort(false, true), col("v").sort(true, false)]))
+        .and_then(|d| d.limit(0, Some(MAX_SUGGESTIONS)))
+        .map_err(internal)?;
     let batches = engine
-        .run(&sql)
+        .collect(df)
         .await
         .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let mut values = Vec::new();
@@ -207,7 +225,6 @@ async fn suggest(
             .map_err(|e| ResourceError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         values.extend(c.as_string::<i32>().iter().flatten().map(str::to_owned));
     }
-    let _ = ts_literal;
     Ok(serde_json::json!({ "values": values }))
 }
 

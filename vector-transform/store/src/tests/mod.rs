@@ -8,7 +8,7 @@ use std::sync::Arc;
 use arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use arrow::compute::take_record_batch;
 use arrow::datatypes::Int64Type;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{SessionContext, cast, col, lit};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -17,6 +17,7 @@ use super::*;
 use crate::{DeadLetter, NormalizedEvent};
 
 mod evolve;
+mod select;
 mod signed;
 mod tamper;
 
@@ -278,12 +279,18 @@ async fn an_untouched_store_verifies_clean_and_queries_through_datafusion() {
     assert_eq!(get("s"), events.len() as i64 - 1);
     let first = &events[0];
     let b = ctx
-        .sql(&format!(
-            "SELECT vendor, action, message, CAST(day AS VARCHAR) AS day FROM events WHERE event_uid = '{}'",
-            first.event_uid
-        ))
+        .table("events")
         .await
-        .expect("sql")
+        .expect("events")
+        .filter(col("event_uid").eq(lit(first.event_uid.as_str())))
+        .expect("filter")
+        .select(vec![
+            col("vendor"),
+            col("action"),
+            col("message"),
+            cast(col("day"), arrow::datatypes::DataType::Utf8).alias("day"),
+        ])
+        .expect("select")
         .collect()
         .await
         .expect("collect");

@@ -1,17 +1,18 @@
 //! Evidence: the events (and correlated episodes) in a narrative's scope, read from the store through
 //! DataFusion, ordered by time and capped, each with a stable id `E1..En`.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Duration, Utc};
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{Expr, col, lit};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::NarrativeError;
-use super::columns::{ints, lists, read_events, strings, times};
+use crate::NarrativeError;
 use crate::NarrativeKind;
-use mdm_audit_store::select::{Filters, Range, filter_sql, lit, ts_literal};
+use mdm_audit_store::select::{Filters, Range, events_expr};
+
+mod load;
+
+pub use load::load;
 
 /// The most events one narrative reads (the rest is reported as truncated).
 pub const MAX_EVIDENCE: usize = 50_000;
@@ -122,36 +123,31 @@ impl Scope {
         Ok(())
     }
 
-    /// The `WHERE` clause over `events`.
-    pub fn where_sql(&self) -> String {
-        let mut c = vec![self.effective_range().sql("")];
-        c.extend(filter_sql(&self.filters));
+    /// The condition over `events`.
+    pub fn expr(&self) -> Expr {
+        let any = |cols: &[&str], v: &str| {
+            cols.iter()
+                .map(|c| col(*c).eq(lit(v)))
+                .reduce(Expr::or)
+                .unwrap_or_else(|| lit(false))
+        };
+        let mut e = events_expr(&self.effective_range(), &self.filters);
         if let Some(d) = &self.device {
-            let l = lit(d);
-            c.push(format!(
-                "(device_id = {l} OR device_serial = {l} OR device_name = {l})"
-            ));
+            e = e.and(any(&["device_id", "device_serial", "device_name"], d));
         }
         if let Some(a) = &self.actor {
-            let l = lit(a);
-            c.push(format!(
-                "(actor_upn = {l} OR actor_name = {l} OR actor_id = {l})"
-            ));
+            e = e.and(any(&["actor_upn", "actor_name", "actor_id"], a));
         }
-        if let Some(e) = &self.episode {
-            c.push(format!("episode_id = {}", lit(e)));
+        if let Some(ep) = &self.episode {
+            e = e.and(col("episode_id").eq(lit(ep.as_str())));
         }
         match &self.policy {
-            Some(p) => {
-                let l = lit(p);
-                c.push(format!("(target_id = {l} OR target_name = {l})"));
-            }
+            Some(p) => e.and(any(&["target_id", "target_name"], p)),
             None if self.kind == NarrativeKind::ChangeReview => {
-                c.push("category IN ('policy', 'profile')".into());
+                e.and(col("category").in_list(vec![lit("policy"), lit("profile")], false))
             }
-            None => {}
+            None => e,
         }
-        c.join(" AND ")
     }
 }
 
@@ -466,146 +462,6 @@ impl Evidence {
         let n: usize = id.strip_prefix('E')?.parse().ok()?;
         self.events.get(n.checked_sub(1)?).filter(|e| e.id == id)
     }
-}
-
-/// Reads the evidence of `scope` from the tables registered in `ctx` (`events`, and `episodes` when
-/// the store has it).
-pub async fn load(ctx: &SessionContext, scope: &Scope) -> Result<Evidence, NarrativeError> {
-    scope.validate()?;
-    if !ctx.table_exist("events")? {
-        return Err(NarrativeError::Scope(
-            "the store has no `events` table yet: ingest events first (mdm-audit ingest)".into(),
-        ));
-    }
-    let sql = format!(
-        "SELECT event_uid, time, vendor, feed, actor_kind, actor_person, actor_department, \
-         actor_is_delegated, actor_partner_tenant, actor_upn, actor_name, actor_id, action, category, \
-         outcome, target_type, target_id, target_name, changes, device_id, device_name, device_serial, \
-         device_platform, risk_score, risk_level, risk_tags, risk_reasons, controls, episode_id, \
-         episode_kind, chain_id, chain_seq, hash \
-         FROM events WHERE {} ORDER BY time, event_uid LIMIT {}",
-        scope.where_sql(),
-        scope.cap + 1
-    );
-    let batches = ctx.sql(&sql).await?.collect().await?;
-    let mut events = Vec::new();
-    for b in &batches {
-        read_events(b, &mut events)?;
-    }
-    let truncated = events.len() > scope.cap;
-    events.truncate(scope.cap);
-    set_local_zones(&mut events);
-    let episodes = if ctx.table_exist("episodes")? {
-        load_episodes(ctx, scope, &events).await?
-    } else {
-        Vec::new()
-    };
-    let mut ev = Evidence::from_events(scope.clone(), events, episodes);
-    ev.truncated = truncated;
-    ev.coverage = load_coverage(ctx).await?;
-    Ok(ev)
-}
-
-/// Chain heads of `events` and the dead-letter count.
-async fn load_coverage(ctx: &SessionContext) -> Result<Coverage, NarrativeError> {
-    let mut c = Coverage::default();
-    let heads = ctx
-        .sql(
-            "SELECT e.chain_id, e.chain_seq, e.hash FROM events e JOIN \
-             (SELECT chain_id, max(chain_seq) AS m FROM events GROUP BY chain_id) h \
-             ON e.chain_id = h.chain_id AND e.chain_seq = h.m ORDER BY e.chain_id",
-        )
-        .await?
-        .collect()
-        .await?;
-    for b in &heads {
-        let (id, hash) = (strings(b, "chain_id")?, strings(b, "hash")?);
-        let seq = ints(b, "chain_seq")?;
-        for i in 0..b.num_rows() {
-            c.chains.push(ChainHead {
-                chain_id: id[i].clone().unwrap_or_default(),
-                seq: seq[i],
-                hash: hash[i].clone().unwrap_or_default(),
-            });
-        }
-    }
-    if ctx.table_exist("dead_letters")? {
-        let b = ctx
-            .sql("SELECT count(*) AS n FROM dead_letters")
-            .await?
-            .collect()
-            .await?;
-        c.dead_letters = b
-            .first()
-            .and_then(|b| ints(b, "n").ok())
-            .and_then(|v| v.first().copied())
-            .map(|n| u64::try_from(n).unwrap_or(0));
-    }
-    Ok(c)
-}
-
-async fn load_episodes(
-    ctx: &SessionContext,
-    scope: &Scope,
-    events: &[EvidenceEvent],
-) -> Result<Vec<EvidenceEpisode>, NarrativeError> {
-    let r = scope.effective_range();
-    let sql = format!(
-        "SELECT episode_id, episode_kind, reason, actor, first_time, last_time, event_count, \
-         device_count, event_uids, risk_tags, max_risk_score, updated_time, chain_seq FROM episodes \
-         WHERE first_time <= {} AND last_time >= {} ORDER BY episode_id, updated_time, chain_seq",
-        ts_literal(r.to),
-        ts_literal(r.from)
-    );
-    let batches = ctx.sql(&sql).await?.collect().await?;
-    // The newest row of an episode is its state (rows are ordered by updated_time).
-    let mut latest: BTreeMap<String, EvidenceEpisode> = BTreeMap::new();
-    for b in &batches {
-        let id = strings(b, "episode_id")?;
-        let kind = strings(b, "episode_kind")?;
-        let reason = strings(b, "reason")?;
-        let actor = strings(b, "actor")?;
-        let first = times(b, "first_time")?;
-        let last = times(b, "last_time")?;
-        let count = ints(b, "event_count")?;
-        let dcount = ints(b, "device_count")?;
-        let uids = lists(b, "event_uids")?;
-        let tags = lists(b, "risk_tags")?;
-        let score = ints(b, "max_risk_score")?;
-        for i in 0..b.num_rows() {
-            let Some(eid) = id[i].clone() else { continue };
-            latest.insert(
-                eid.clone(),
-                EvidenceEpisode {
-                    episode_id: eid,
-                    episode_kind: kind[i].clone().unwrap_or_default(),
-                    reason: reason[i].clone().unwrap_or_default(),
-                    actor: actor[i].clone(),
-                    first_time: first[i],
-                    last_time: last[i],
-                    event_count: count[i],
-                    device_count: dcount[i],
-                    event_uids: uids[i].clone(),
-                    risk_tags: tags[i].clone(),
-                    max_risk_score: i32::try_from(score[i]).unwrap_or(i32::MAX),
-                },
-            );
-        }
-    }
-    // Only episodes that hold an event of the evidence.
-    let uids: std::collections::HashSet<&str> =
-        events.iter().map(|e| e.event_uid.as_str()).collect();
-    let by_episode: std::collections::HashSet<&str> = events
-        .iter()
-        .filter_map(|e| e.episode_id.as_deref())
-        .collect();
-    Ok(latest
-        .into_values()
-        .filter(|p| {
-            by_episode.contains(p.episode_id.as_str())
-                || p.event_uids.iter().any(|u| uids.contains(u.as_str()))
-        })
-        .collect())
 }
 
 /// Gives every event of an actor the zone any off-hours reason of that actor names.
