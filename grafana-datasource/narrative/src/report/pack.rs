@@ -202,7 +202,7 @@ impl EvidencePack {
 
     /// The reviews as the Markdown and HTML packs show them: time, who (name, e-mail and login),
     /// decision, narrative, comment.
-    fn review_lines(&self) -> Vec<[String; 5]> {
+    fn review_lines(&self) -> Vec<Vec<String>> {
         let at = |r: &[String], i: usize| r.get(i).cloned().unwrap_or_default();
         self.reviews
             .iter()
@@ -217,7 +217,7 @@ impl EvidencePack {
                     (true, false) => format!("<{email}> ({login})"),
                     (true, true) => login,
                 };
-                [at(r, 2), who, at(r, 7), at(r, 1), at(r, 8)]
+                vec![at(r, 2), who, at(r, 7), at(r, 1), at(r, 8)]
             })
             .collect()
     }
@@ -292,28 +292,12 @@ impl EvidencePack {
         for (level, n) in &self.by_level {
             let _ = writeln!(md, "| {} | {n} |", escape_md(level));
         }
-        let _ = writeln!(
-            md,
-            "\n## High-risk events ({})\n\n| {} |\n|{}",
-            self.high.len(),
-            HIGH_RISK_COLUMNS.join(" | "),
-            "---|".repeat(HIGH_RISK_COLUMNS.len())
-        );
-        for r in &self.high {
-            let cells: Vec<String> = r.iter().map(|c| escape_md(c)).collect();
-            let _ = writeln!(md, "| {} |", cells.join(" | "));
-        }
+        let _ = writeln!(md, "\n## High-risk events ({})\n", self.high.len());
+        md_table(&mut md, &HIGH_RISK_COLUMNS, &self.high);
         md.push('\n');
         let reviews = self.review_lines();
-        let _ = writeln!(
-            md,
-            "\n## Reviews ({})\n\n| time | reviewer | decision | narrative | comment |\n|---|---|---|---|---|",
-            reviews.len()
-        );
-        for r in &reviews {
-            let cells: Vec<String> = r.iter().map(|c| escape_md(c)).collect();
-            let _ = writeln!(md, "| {} |", cells.join(" | "));
-        }
+        let _ = writeln!(md, "\n## Reviews ({})\n", reviews.len());
+        md_table(&mut md, &REVIEW_HEADERS, &reviews);
         let _ = writeln!(
             md,
             "\n## Chain\n\nIntact: {}.\n",
@@ -363,41 +347,11 @@ impl EvidencePack {
         for (level, n) in &self.by_level {
             let _ = writeln!(h, "<tr><td>{}</td><td>{n}</td></tr>", escape_html(level));
         }
-        let _ = writeln!(
-            h,
-            "</table><h2>High-risk events ({})</h2><table><tr>{}</tr>",
-            self.high.len(),
-            HIGH_RISK_COLUMNS
-                .iter()
-                .map(|c| format!("<th>{c}</th>"))
-                .collect::<String>()
-        );
-        for r in &self.high {
-            let _ = writeln!(
-                h,
-                "<tr>{}</tr>",
-                r.iter()
-                    .map(|c| format!("<td>{}</td>", escape_html(c)))
-                    .collect::<String>()
-            );
-        }
-        h.push_str("</table>\n");
+        let _ = writeln!(h, "</table><h2>High-risk events ({})</h2>", self.high.len());
+        html_table(&mut h, &HIGH_RISK_COLUMNS, &self.high);
         let reviews = self.review_lines();
-        let _ = writeln!(
-            h,
-            "<h2>Reviews ({})</h2><table><tr><th>time</th><th>reviewer</th><th>decision</th><th>narrative</th><th>comment</th></tr>",
-            reviews.len()
-        );
-        for r in &reviews {
-            let _ = writeln!(
-                h,
-                "<tr>{}</tr>",
-                r.iter()
-                    .map(|c| format!("<td>{}</td>", escape_html(c)))
-                    .collect::<String>()
-            );
-        }
-        h.push_str("</table>\n");
+        let _ = writeln!(h, "<h2>Reviews ({})</h2>", reviews.len());
+        html_table(&mut h, &REVIEW_HEADERS, &reviews);
         let _ = writeln!(
             h,
             "<h2>Chain</h2><p>Intact: {}</p><ul>",
@@ -427,4 +381,35 @@ impl EvidencePack {
         h.push_str("</ul></body></html>\n");
         h
     }
+}
+
+/// The headers of the reviews table of the Markdown and HTML packs.
+const REVIEW_HEADERS: [&str; 5] = ["time", "reviewer", "decision", "narrative", "comment"];
+
+/// A Markdown table of `rows` under `headers`, cells escaped.
+fn md_table(md: &mut String, headers: &[&str], rows: &[Vec<String>]) {
+    let _ = writeln!(
+        md,
+        "| {} |\n|{}",
+        headers.join(" | "),
+        "---|".repeat(headers.len())
+    );
+    for r in rows {
+        let cells: Vec<String> = r.iter().map(|c| escape_md(c)).collect();
+        let _ = writeln!(md, "| {} |", cells.join(" | "));
+    }
+}
+
+/// An HTML table of `rows` under `headers`, cells escaped.
+fn html_table(h: &mut String, headers: &[&str], rows: &[Vec<String>]) {
+    let head: String = headers.iter().map(|c| format!("<th>{c}</th>")).collect();
+    let _ = writeln!(h, "<table><tr>{head}</tr>");
+    for r in rows {
+        let cells: String = r
+            .iter()
+            .map(|c| format!("<td>{}</td>", escape_html(c)))
+            .collect();
+        let _ = writeln!(h, "<tr>{cells}</tr>");
+    }
+    h.push_str("</table>\n");
 }
