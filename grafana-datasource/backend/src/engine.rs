@@ -297,22 +297,30 @@ pub fn metric_expr(m: StatsMetric) -> Expr {
     }
 }
 
+/// Who acted, most readable first: the columns an actor is shown and suggested by.
+pub const ACTOR_COLUMNS: [&str; 3] = ["actor_upn", "actor_name", "actor_id"];
+
+/// The first non-null of `cols`, else `none` when given.
+pub fn first_of(cols: &[&str], none: Option<&str>) -> Expr {
+    let mut e: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
+    e.extend(none.map(lit));
+    coalesce(e)
+}
+
 /// The group-by's series expression (over `events`; `tag` is an unnested risk tag), `None` for one
 /// series.
 pub fn group_expr(g: StatsGroupBy) -> Option<Expr> {
-    let first = |cols: [&str; 3], none: &str| {
-        let mut e: Vec<Expr> = cols.iter().map(|c| col(*c)).collect();
-        e.push(lit(none));
-        coalesce(e)
-    };
     Some(match g {
         StatsGroupBy::None => return None,
         StatsGroupBy::Vendor => col("vendor"),
-        StatsGroupBy::Actor => first(["actor_upn", "actor_name", "actor_id"], "(unknown)"),
+        StatsGroupBy::Actor => first_of(&ACTOR_COLUMNS, Some("(unknown)")),
         StatsGroupBy::Action => col("action"),
         StatsGroupBy::RiskLevel => col("risk_level"),
         StatsGroupBy::RiskTag => col("tag"),
-        StatsGroupBy::Device => first(["device_name", "device_serial", "device_id"], "(none)"),
+        StatsGroupBy::Device => first_of(
+            &["device_name", "device_serial", "device_id"],
+            Some("(none)"),
+        ),
     })
 }
 

@@ -12,7 +12,7 @@ use grafana_plugin_sdk::backend;
 use grafana_plugin_sdk::data::{Field, Frame, Severity};
 use grafana_plugin_sdk::prelude::*;
 
-use datafusion::functions::expr_fn::{coalesce, concat};
+use datafusion::functions::expr_fn::concat;
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::functions_aggregate::expr_fn::{array_agg, count_distinct, max, min};
 use datafusion::functions_nested::expr_fn::{array_distinct, array_length, array_to_string};
@@ -20,7 +20,13 @@ use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{ExprFunctionExt, in_subquery, when};
 use datafusion::prelude::{DataFrame, Expr, cast as cast_to, col, lit};
 
-use crate::engine::{self, Engine, EngineError, MAX_SERIES, Range, bucket, shown, stats_df, ts};
+use crate::engine::{
+    self, ACTOR_COLUMNS, Engine, EngineError, MAX_SERIES, Range, bucket, first_of, shown, stats_df,
+    ts,
+};
+
+/// A device as the timeline and annotations show it, most readable first.
+const DEVICE_COLUMNS: [&str; 3] = ["device_name", "device_serial", "device_id"];
 use crate::frames::{batches_to_frame, with_executed, with_notice};
 use crate::plugin::narrative::{NarrativeRequest, narrative};
 use crate::plugin::{Instance, MdmPlugin};
@@ -126,10 +132,9 @@ fn capped_frame(
 
 /// Timeline columns: what an analyst reads, plus ids for links.
 pub fn timeline_columns() -> Vec<Expr> {
-    let first = |c: [&str; 3]| coalesce(c.iter().map(|c| col(*c)).collect());
     let mut e = vec![col("time"), col("vendor"), col("action")];
-    e.push(first(["actor_upn", "actor_name", "actor_id"]).alias("actor"));
-    e.push(first(["device_name", "device_serial", "device_id"]).alias("device"));
+    e.push(first_of(&ACTOR_COLUMNS, None).alias("actor"));
+    e.push(first_of(&DEVICE_COLUMNS, None).alias("device"));
     e.extend(
         [
             "device_id",
@@ -175,7 +180,6 @@ async fn timeline(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>
 
 async fn sql(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     let text = q.sql.as_deref().unwrap_or("");
-    engine::read_only_sql(text)?;
     engine.require("events").await?;
     let df = engine.user_sql(text, &p.range).await?;
     let c = engine.run_capped(df, q.limit()).await?;
@@ -184,17 +188,12 @@ async fn sql(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, Eng
 
 async fn annotations(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     engine.require("events").await?;
-    let first = |c: [&str; 3], none: &str| {
-        let mut e: Vec<Expr> = c.iter().map(|c| col(*c)).collect();
-        e.push(lit(none));
-        coalesce(e)
-    };
     let text = concat(vec![
         col("message"),
         lit(" (actor "),
-        first(["actor_upn", "actor_name", "actor_id"], "unknown"),
+        first_of(&ACTOR_COLUMNS, Some("unknown")),
         lit(", device "),
-        first(["device_name", "device_serial", "device_id"], "none"),
+        first_of(&DEVICE_COLUMNS, Some("none")),
         lit(")"),
     ]);
     let tags = when(
@@ -273,7 +272,7 @@ pub async fn episodes_df(
         let df = engine.context().table("episodes").await?.window(vec![rn])?;
         Ok(df.filter(w)?.select(select)?.sort(newest)?)
     } else {
-        let actor = coalesce(vec![col("actor_upn"), col("actor_name"), col("actor_id")]);
+        let actor = first_of(&ACTOR_COLUMNS, None);
         let df = engine
             .events(range, &f)
             .await?

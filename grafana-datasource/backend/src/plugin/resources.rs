@@ -12,12 +12,12 @@ use grafana_plugin_sdk::backend;
 use http::{Method, Response, StatusCode};
 
 use datafusion::common::UnnestOptions;
-use datafusion::functions::expr_fn::{coalesce, lower, strpos};
+use datafusion::functions::expr_fn::{lower, strpos};
 use datafusion::functions_aggregate::count::count_all;
 use datafusion::prelude::{Expr, cast as cast_to, col, lit};
 use mdm_audit_store::tables::DAY;
 
-use crate::engine::{Engine, Range};
+use crate::engine::{ACTOR_COLUMNS, Engine, Range, first_of};
 use crate::plugin::{Instance, MdmPlugin};
 use crate::query::ReviewRole;
 
@@ -153,11 +153,10 @@ pub async fn route(
 
 /// The value expression of a suggest field.
 pub fn suggest_expr(field: &str) -> Option<Expr> {
-    let first = |c: [&str; 3]| coalesce(c.iter().map(|c| col(*c)).collect());
     Some(match field {
         "vendors" => col("vendor"),
-        "actors" => first(["actor_upn", "actor_name", "actor_id"]),
-        "devices" => first(["device_serial", "device_id", "device_name"]),
+        "actors" => first_of(&ACTOR_COLUMNS, None),
+        "devices" => first_of(&["device_serial", "device_id", "device_name"], None),
         "actions" => col("action"),
         "risk_tags" => col("tag"),
         _ => return None,
