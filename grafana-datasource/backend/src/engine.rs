@@ -222,9 +222,8 @@ impl Engine {
 
     /// The user's read-only `sql` (checked by [`read_only_sql`], then that `events` exists) as a
     /// DataFrame in which every scan of `events` is filtered to `range` (a filter in the plan, not
-    /// SQL text). As before the
-    /// conversion (a leading `events` CTE), only the bare name `events` is restricted: a qualified
-    /// `datafusion.public.events` still reads the whole table.
+    /// SQL text). As before the conversion (a leading `events` CTE), only the bare name `events`
+    /// is restricted: a qualified `datafusion.public.events` still reads the whole table.
     pub async fn user_sql(&self, sql: &str, range: &Range) -> Result<DataFrame, EngineError> {
         read_only_sql(sql)?;
         self.require("events").await?;
