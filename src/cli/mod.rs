@@ -7,6 +7,7 @@ mod ingest;
 mod keygen;
 mod narrate;
 mod normalize;
+mod pull;
 mod report;
 mod review;
 mod serve;
@@ -43,6 +44,10 @@ enum Command {
     /// HTTP ingest for Vector's http sink (NDJSON of normalized events, gzip accepted) and raw vendor
     /// records (POST /v1/raw/{source}); group commit, 2xx only once durable, /health, /metrics.
     Serve(serve::ServeArgs),
+    /// Pull audit events from a vendor's REST API (intune: Microsoft Graph auditEvents and
+    /// managedDevices), paged, throttling-aware, checkpointed in the store; into the store through
+    /// the VRL mappings, or onto stdout for Vector's exec source.
+    Pull(pull::PullArgs),
     /// Recompute every hash chain of the store from the files on disk and name the first broken
     /// link (exit status 2 when anything is broken).
     Verify(verify::VerifyArgs),
@@ -135,6 +140,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Normalize(args) => normalize::run(args),
         Command::Ingest(args) => ingest::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Pull(args) => pull::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Narrate(args) => narrate::run(args),
         Command::Report(args) => report::run(args),

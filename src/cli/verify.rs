@@ -40,7 +40,8 @@ pub fn run(args: VerifyArgs) -> Result<ExitCode, CliError> {
     let started = std::time::Instant::now();
     let report = runtime()?.block_on(verify_store(
         &location,
-        &store_tables(),
+        // The pullers' checkpoints are the write path's table.
+        &store_tables().with([&*mdm_audit_transform::pull::PULL_CHECKPOINTS]),
         trusted.as_ref(),
         &|table, rows| {
             if let Some(b) = &bar {

@@ -12,6 +12,7 @@ pub mod json;
 pub mod plugin;
 pub mod query;
 pub mod serve;
+pub mod vendor_api;
 
 pub use estate::{feed_files, generate_estate, generated_store, ingest, normalized_estate};
 pub use serve::ServeProcess;

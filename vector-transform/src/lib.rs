@@ -10,6 +10,7 @@ pub mod internal_events;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;
+pub mod pull;
 pub mod risk;
 pub mod serve;
 

@@ -1,0 +1,209 @@
+//! `mdm-audit pull <vendor>`: pull audit events from a vendor's REST API into the store (or onto
+//! stdout for Vector's `exec` source), once or on an interval. Wiring only: the pullers are in
+//! `mdm_audit_transform::pull`.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use mdm_audit_store::{WriterOptions, default_writer_id};
+use mdm_audit_transform::pull::intune::{IntuneConfig, IntunePuller};
+use mdm_audit_transform::pull::{
+    CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink, parse_duration, parse_since,
+    serve_metrics,
+};
+use mdm_audit_transform::{Normalizer, pipeline::Pipeline};
+
+use super::correlate_args::CorrelateArgs;
+use super::store_args::{SigningArgs, StoreArgs, runtime};
+use super::{CliError, MappingArgs};
+
+/// The vendor APIs `pull` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Vendor {
+    /// Microsoft Intune through Microsoft Graph.
+    Intune,
+}
+
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The vendor API to pull from. Credentials come only from the environment: for intune
+    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET.
+    #[arg(value_enum, value_name = "VENDOR")]
+    vendor: Vendor,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Write the vendor records to stdout, one JSON per line (for Vector's `exec` source), instead
+    /// of storing them; checkpoints are still kept in --store.
+    #[arg(long)]
+    stdout: bool,
+    /// Where the first run starts when the store has no checkpoint yet: an RFC 3339 time or a
+    /// duration back from now (7d, 12h).
+    #[arg(long, default_value = "1d", value_name = "TIME")]
+    since: String,
+    /// Run once and exit (the default).
+    #[arg(long, conflicts_with = "every")]
+    once: bool,
+    /// Run again every DURATION (30s, 5m, 1h) until stopped; a failed run is reported and the next
+    /// one retries from the checkpoint.
+    #[arg(long, value_name = "DURATION")]
+    every: Option<String>,
+    /// How far before the checkpoint each run starts again (events already stored are skipped).
+    #[arg(long, default_value = "15m", value_name = "DURATION")]
+    overlap: String,
+    /// Most pages one stream reads in a run: a next link that never ends stops there with an error.
+    #[arg(long, default_value_t = 10_000, value_name = "N")]
+    max_pages: u64,
+    /// Retries of a request after a 429, a 5xx or a network error.
+    #[arg(long, default_value_t = 5, value_name = "N")]
+    max_retries: usize,
+    /// The first retry delay (doubling, with jitter, up to a minute); a 429's Retry-After wins.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    retry_delay: String,
+    /// Microsoft identity platform (intune): the token is requested from
+    /// {URL}/{tenant}/oauth2/v2.0/token.
+    #[arg(long, default_value = "https://login.microsoftonline.com", value_name = "URL")]
+    login_url: url::Url,
+    /// Microsoft Graph (intune).
+    #[arg(long, default_value = "https://graph.microsoft.com", value_name = "URL")]
+    graph_url: url::Url,
+    /// Graph API version (intune): v1.0 or beta.
+    #[arg(long, default_value = "v1.0", value_parser = ["v1.0", "beta"], value_name = "VERSION")]
+    graph_version: String,
+    /// How often a managedDevices snapshot is taken (intune); it is skipped while the last one is
+    /// younger.
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    devices_every: String,
+    /// Take no managedDevices snapshots (intune).
+    #[arg(long)]
+    no_devices: bool,
+    /// Serve the run counters (records, pages, rate-limit waits, retries, failed runs) as
+    /// Prometheus text on http://ADDR/metrics, as `serve` does (port 0 picks a free port, printed).
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<std::net::SocketAddr>,
+    /// This writer's chain id; each process that writes a store needs its own.
+    #[arg(long, env = "MDM_AUDIT_WRITER_ID", value_name = "ID")]
+    writer_id: Option<String>,
+    #[command(flatten)]
+    signing: SigningArgs,
+    /// Skip fsync of data files and commits (faster; a power cut may lose the last pages).
+    #[arg(long)]
+    no_fsync: bool,
+    #[command(flatten)]
+    mapping: MappingArgs,
+    #[command(flatten)]
+    correlate: CorrelateArgs,
+}
+
+fn duration(flag: &str, text: &str) -> Result<Duration, CliError> {
+    parse_duration(text).map_err(|e| CliError::Usage(format!("{flag}: {e}")))
+}
+
+/// A required environment variable (a credential): never taken from a flag.
+fn env(name: &str) -> Result<String, CliError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| CliError::Usage(format!("{name} is not set (credentials come only from the environment)")))
+}
+
+pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
+    let every = args.every.as_deref().map(|e| duration("--every", e)).transpose()?;
+    if every.is_some_and(|e| e.is_zero()) {
+        return Err(CliError::Usage("--every must be longer than 0".into()));
+    }
+    let since = parse_since(&args.since, chrono::Utc::now())
+        .map_err(|e| CliError::Usage(format!("--since: {e}")))?;
+    let retry = RetryPolicy {
+        max_retries: args.max_retries,
+        min_delay: duration("--retry-delay", &args.retry_delay)?,
+        ..RetryPolicy::default()
+    };
+    if args.max_pages == 0 {
+        return Err(CliError::Usage("--max-pages must be at least 1".into()));
+    }
+    let config = match args.vendor {
+        Vendor::Intune => IntuneConfig {
+            login_url: args.login_url.clone(),
+            graph_url: args.graph_url.clone(),
+            graph_version: args.graph_version.clone(),
+            tenant_id: env("MDM_AUDIT_INTUNE_TENANT_ID")?,
+            client_id: env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
+            client_secret: Secret::new(env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
+            since,
+            overlap: duration("--overlap", &args.overlap)?,
+            max_pages: args.max_pages,
+            devices_every: if args.no_devices {
+                None
+            } else {
+                Some(duration("--devices-every", &args.devices_every)?)
+            },
+            retry,
+        },
+    };
+    let location = args.store.location()?;
+    let mut writer = WriterOptions::new(args.writer_id.clone().unwrap_or_else(default_writer_id));
+    writer.fsync = !args.no_fsync;
+    writer.signer = args.signing.signer()?;
+    let progress = Progress::new(|line| eprintln!("pull {line}"));
+    let puller = IntunePuller::new(config, progress.clone()).map_err(pull_error)?;
+    args.correlate.config()?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        if let Some(addr) = args.metrics_listen {
+            let bound = serve_metrics(addr, "intune", progress.clone())
+                .await
+                .map_err(pull_error)?;
+            eprintln!("pull: metrics on http://{bound}/metrics");
+        }
+        let mut sink = if args.stdout {
+            Sink::Stdout
+        } else {
+            let normalizer = Normalizer::from_config(&args.mapping.config())?;
+            let source = normalizer
+                .vendors()
+                .parse("intune")
+                .map_err(CliError::Usage)?;
+            let stage = args.correlate.stage(&location).await?;
+            Sink::Store {
+                pipeline: Pipeline::open(&location, writer.clone(), stage).await?,
+                normalizer: Box::new(normalizer),
+                source,
+            }
+        };
+        let mut checkpoints = CheckpointStore::new(location.clone(), writer);
+        let mut failed = false;
+        loop {
+            let started = std::time::Instant::now();
+            let result = puller.run_once(&mut sink, &mut checkpoints).await;
+            let c = progress.counters();
+            match &result {
+                Ok(()) => eprintln!(
+                    "pull: run done in {:.1} s: {} records in {} pages, stored {}, duplicates skipped {}, dead-lettered {}, rate-limit waits {}, retries {}",
+                    started.elapsed().as_secs_f64(),
+                    c.records, c.pages, c.stored, c.duplicates, c.dead_lettered, c.rate_limit_waits, c.retries
+                ),
+                Err(e) => {
+                    progress.run_failed();
+                    eprintln!("error: {e}");
+                    failed = true;
+                }
+            }
+            let Some(every) = every else { break };
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        sink.finish().await.map_err(pull_error)?;
+        Ok::<_, CliError>(if failed && every.is_none() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+}
+
+fn pull_error(e: PullError) -> CliError {
+    CliError::Usage(e.to_string())
+}

@@ -1,0 +1,497 @@
+//! Vendor API emulators for the `mdm-audit pull` tests: HTTP servers on 127.0.0.1 port 0, inside the
+//! test, answering as the vendors document their APIs, with scripted faults (throttling, server
+//! errors, expired tokens, paging that loops) and a log of the requests they served.
+//!
+//! Microsoft Graph / Microsoft identity platform, as documented:
+//! - token endpoint, client credentials grant: `POST /{tenant}/oauth2/v2.0/token`, form fields
+//!   `client_id`, `scope` (`{resource}/.default`), `client_secret`, `grant_type=client_credentials`;
+//!   success `{"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token"}`,
+//!   error `{"error", "error_description", "error_codes", ...}` with 400/401
+//!   (<https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-client-creds-grant-flow>);
+//! - collections: `{"@odata.context", "value": [...], "@odata.nextLink"}`, the next link an opaque
+//!   URL carrying `$skiptoken`, absent on the last page (<https://learn.microsoft.com/en-us/graph/paging>);
+//! - `GET /{version}/deviceManagement/auditEvents` with `$filter=activityDateTime ge ...`
+//!   (<https://learn.microsoft.com/en-us/graph/api/intune-auditing-auditevent-list>) and
+//!   `/deviceManagement/managedDevices`
+//!   (<https://learn.microsoft.com/en-us/graph/api/intune-devices-manageddevice-list>);
+//! - throttling: 429, with `Retry-After` (seconds) when the service sends one; Intune's
+//!   services may answer 429 without it (<https://learn.microsoft.com/en-us/graph/throttling>);
+//! - errors: `{"error": {"code", "message", "innerError"}}`; an expired token gets 401
+//!   `InvalidAuthenticationToken`, a missing permission 403 `Forbidden`
+//!   (<https://learn.microsoft.com/en-us/graph/errors>).
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// A fault the emulator answers one collection request with, instead of the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// 429 Too Many Requests, with `Retry-After: n` seconds when given.
+    Throttle(Option<u64>),
+    /// A 5xx status.
+    Server(u16),
+    /// 401 InvalidAuthenticationToken: the token in use counts as expired from now on.
+    ExpireToken,
+}
+
+/// One request the emulator served.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// `token`, `auditEvents`, `managedDevices`.
+    pub endpoint: String,
+    /// The decoded query parameters.
+    pub query: BTreeMap<String, String>,
+    /// The status answered.
+    pub status: u16,
+    /// When it arrived.
+    pub at: Instant,
+}
+
+/// What the Graph emulator serves and how it misbehaves.
+#[derive(Debug)]
+pub struct GraphState {
+    /// The tenant, client id and secret it accepts.
+    pub tenant: String,
+    /// The client id it accepts.
+    pub client_id: String,
+    /// The client secret it accepts.
+    pub client_secret: String,
+    /// Audit events (Graph auditEvent objects), in any order.
+    pub events: Vec<Value>,
+    /// Managed devices (Graph managedDevice objects).
+    pub devices: Vec<Value>,
+    /// Records per page.
+    pub page_size: usize,
+    /// Delay before each collection answer (to kill a run mid-way).
+    pub page_delay: Duration,
+    /// `expires_in` of the tokens issued.
+    pub expires_in: u64,
+    /// Faults for the next collection requests, in order.
+    pub faults: VecDeque<Fault>,
+    /// Pages (by their offset) that always answer 503.
+    pub failing_offsets: HashSet<usize>,
+    /// The next link of the second page repeats the first page's.
+    pub repeat_next_link: bool,
+    /// Every page has a next link (paging that never ends).
+    pub endless: bool,
+    /// Collections answering 403 (`managedDevices`, `auditEvents`).
+    pub forbidden: HashSet<String>,
+    /// Every token is refused (401).
+    pub refuse_tokens: bool,
+    /// Requests served.
+    pub served: Vec<Served>,
+    /// `http://127.0.0.1:port`, the start of next links.
+    base: String,
+    tokens: BTreeMap<String, Instant>,
+    issued: u64,
+}
+
+type Shared = Arc<Mutex<GraphState>>;
+
+/// The Microsoft Graph (and identity platform) emulator.
+#[derive(Debug)]
+pub struct GraphEmulator {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Shared,
+}
+
+fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"code": code, "message": message,
+            "innerError": {"date": "2026-03-01T00:00:00", "request-id": "9f1c2b7e-0000-4000-8000-000000000001"}}})),
+    )
+        .into_response()
+}
+
+fn parse_query(raw: Option<&str>) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn token(State(s): State<Shared>, Path(tenant): Path<String>, body: String) -> Response {
+    let form: BTreeMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let mut st = s.lock().expect("state");
+    let ok = tenant == st.tenant
+        && form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("client_id") == Some(&st.client_id)
+        && form.get("client_secret") == Some(&st.client_secret)
+        && form.get("scope").is_some_and(|s| s.ends_with("/.default"));
+    let status = if ok { 200 } else { 401 };
+    st.served.push(Served {
+        endpoint: "token".into(),
+        query: BTreeMap::new(),
+        status,
+        at: Instant::now(),
+    });
+    if !ok {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "invalid_client",
+                "error_description": "AADSTS7000215: Invalid client secret provided.",
+                "error_codes": [7000215]})),
+        )
+            .into_response();
+    }
+    st.issued += 1;
+    let value = format!("eyJ0eXAiOiJKV1QifQ.emulated-{}", st.issued);
+    let lifetime = st.expires_in;
+    st.tokens
+        .insert(value.clone(), Instant::now() + Duration::from_secs(lifetime));
+    axum::Json(json!({"token_type": "Bearer", "expires_in": lifetime,
+        "ext_expires_in": lifetime, "access_token": value}))
+    .into_response()
+}
+
+fn activity_time(e: &Value) -> &str {
+    e["activityDateTime"].as_str().unwrap_or_default()
+}
+
+async fn collection(
+    State(s): State<Shared>,
+    Path((version, name)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let delay = s.lock().expect("state").page_delay;
+    tokio::time::sleep(delay).await;
+    let query = parse_query(raw.as_deref());
+    let mut st = s.lock().expect("state");
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let (status, response) = answer(&mut st, &version, &name, &query, &bearer);
+    st.served.push(Served {
+        endpoint: name,
+        query,
+        status,
+        at: Instant::now(),
+    });
+    response
+}
+
+fn answer(
+    st: &mut GraphState,
+    version: &str,
+    name: &str,
+    query: &BTreeMap<String, String>,
+    bearer: &str,
+) -> (u16, Response) {
+    let valid = st.tokens.get(bearer).is_some_and(|t| Instant::now() < *t);
+    if !valid || st.refuse_tokens {
+        return (
+            401,
+            graph_error(
+                StatusCode::UNAUTHORIZED,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            ),
+        );
+    }
+    if st.forbidden.contains(name) {
+        return (
+            403,
+            graph_error(
+                StatusCode::FORBIDDEN,
+                "Forbidden",
+                "Application is not authorized to perform this operation.",
+            ),
+        );
+    }
+    match st.faults.pop_front() {
+        Some(Fault::Throttle(after)) => {
+            let mut r = graph_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TooManyRequests",
+                "Too many requests.",
+            );
+            if let Some(a) = after {
+                r.headers_mut()
+                    .insert("retry-after", a.to_string().parse().expect("header"));
+            }
+            return (429, r);
+        }
+        Some(Fault::Server(code)) => {
+            let status = StatusCode::from_u16(code).expect("status");
+            return (
+                code,
+                graph_error(status, "ServiceUnavailable", "The service is unavailable."),
+            );
+        }
+        Some(Fault::ExpireToken) => {
+            st.tokens.insert(bearer.to_owned(), Instant::now());
+            return (
+                401,
+                graph_error(
+                    StatusCode::UNAUTHORIZED,
+                    "InvalidAuthenticationToken",
+                    "Lifetime validation failed, the token is expired.",
+                ),
+            );
+        }
+        None => {}
+    }
+    let offset: usize = query
+        .get("$skiptoken")
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(0);
+    if st.failing_offsets.contains(&offset) {
+        return (
+            503,
+            graph_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceUnavailable",
+                "The service is unavailable.",
+            ),
+        );
+    }
+    let records: Vec<Value> = match name {
+        "auditEvents" => {
+            let since = query
+                .get("$filter")
+                .and_then(|f| f.strip_prefix("activityDateTime ge "))
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok());
+            let mut v: Vec<Value> = st
+                .events
+                .iter()
+                .filter(|e| {
+                    since.is_none_or(|s| {
+                        chrono::DateTime::parse_from_rfc3339(activity_time(e))
+                            .is_ok_and(|t| t >= s)
+                    })
+                })
+                .cloned()
+                .collect();
+            if query.get("$orderby").map(String::as_str) == Some("activityDateTime asc") {
+                v.sort_by(|a, b| activity_time(a).cmp(activity_time(b)));
+            }
+            v
+        }
+        "managedDevices" => st.devices.clone(),
+        _ => {
+            return (
+                400,
+                graph_error(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "Resource not found for the segment.",
+                ),
+            );
+        }
+    };
+    let page: Vec<Value> = records
+        .iter()
+        .skip(offset)
+        .take(st.page_size)
+        .cloned()
+        .collect();
+    let next_offset = offset + st.page_size;
+    let link = |o: usize| {
+        let mut q: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| *k != "$skiptoken")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        q.push(("$skiptoken".into(), o.to_string()));
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(q)
+            .finish()
+            .replace('+', "%20");
+        format!("{}/{version}/deviceManagement/{name}?{q}", st.base)
+    };
+    let mut body = json!({
+        "@odata.context": format!("https://graph.microsoft.com/{version}/$metadata#deviceManagement/{name}"),
+        "value": page,
+    });
+    let next = if st.repeat_next_link && offset == st.page_size {
+        Some(link(st.page_size))
+    } else if next_offset < records.len() || st.endless {
+        Some(link(next_offset))
+    } else {
+        None
+    };
+    if let Some(n) = next {
+        body["@odata.nextLink"] = json!(n);
+    }
+    (200, axum::Json(body).into_response())
+}
+
+impl GraphEmulator {
+    /// Starts the emulator (on the current tokio runtime) serving `events` and `devices`.
+    pub async fn start(events: Vec<Value>, devices: Vec<Value>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the emulator");
+        let addr = listener.local_addr().expect("address");
+        let state = Arc::new(Mutex::new(GraphState {
+            tenant: "7f3a2c1e-0b9d-4e5f-8a6b-1c2d3e4f5a6b".into(),
+            client_id: "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f".into(),
+            client_secret: "s3cr3t~Emulated.Client.Secret-value".into(),
+            events,
+            devices,
+            page_size: 5,
+            page_delay: Duration::ZERO,
+            expires_in: 3599,
+            faults: VecDeque::new(),
+            failing_offsets: HashSet::new(),
+            repeat_next_link: false,
+            endless: false,
+            forbidden: HashSet::new(),
+            refuse_tokens: false,
+            served: Vec::new(),
+            base: format!("http://{addr}"),
+            tokens: BTreeMap::new(),
+            issued: 0,
+        }));
+        let app = Router::new()
+            .route("/:tenant/oauth2/v2.0/token", post(token))
+            .route("/:version/deviceManagement/:name", get(collection))
+            .with_state(state.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state }
+    }
+
+    /// Its base URL (`http://127.0.0.1:port`), for `--login-url` and `--graph-url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes its state.
+    pub fn set(&self, f: impl FnOnce(&mut GraphState)) {
+        f(&mut self.state.lock().expect("state"));
+    }
+
+    /// The requests served so far.
+    pub fn served(&self) -> Vec<Served> {
+        self.state.lock().expect("state").served.clone()
+    }
+
+    /// The environment `mdm-audit pull intune` reads its credentials from.
+    pub fn credentials(&self) -> Vec<(&'static str, String)> {
+        let st = self.state.lock().expect("state");
+        vec![
+            ("MDM_AUDIT_INTUNE_TENANT_ID", st.tenant.clone()),
+            ("MDM_AUDIT_INTUNE_CLIENT_ID", st.client_id.clone()),
+            ("MDM_AUDIT_INTUNE_CLIENT_SECRET", st.client_secret.clone()),
+        ]
+    }
+}
+
+/// `n` Graph auditEvent objects, one a minute from `start` (RFC 3339), in the shape of the
+/// documented resource (<https://learn.microsoft.com/en-us/graph/api/resources/intune-auditing-auditevent>).
+pub fn audit_events(n: usize, start: &str) -> Vec<Value> {
+    let t0 = chrono::DateTime::parse_from_rfc3339(start).expect("start time");
+    (0..n)
+        .map(|i| {
+            let at = t0 + chrono::Duration::seconds(60 * i as i64 + 7);
+            json!({
+                "@odata.type": "#microsoft.graph.auditEvent",
+                "id": format!("a0e1b2c3-0000-4000-8000-{i:012}"),
+                "displayName": "Patch DeviceCompliancePolicy",
+                "componentName": "DeviceCompliance",
+                "actor": {
+                    "@odata.type": "microsoft.graph.auditActor",
+                    "type": "ItPro",
+                    "userPermissions": ["*"],
+                    "applicationId": "5926fc8e-304e-4f59-8bed-58ca97cc39a4",
+                    "applicationDisplayName": "Microsoft Intune portal extension",
+                    "userPrincipalName": "megan.bowen@contoso.com",
+                    "servicePrincipalName": null,
+                    "ipAddress": null,
+                    "userId": "424b1fee-9709-4315-85d9-5954058b4714"
+                },
+                "activity": null,
+                "activityDateTime": at.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string(),
+                "activityType": "Patch DeviceCompliancePolicy",
+                "activityOperationType": "Patch",
+                "activityResult": "Success",
+                "correlationId": format!("c0e1b2c3-0000-4000-8000-{i:012}"),
+                "resources": [{
+                    "displayName": format!("Windows baseline {i}"),
+                    "type": "DeviceCompliancePolicy",
+                    "resourceId": format!("d0e1b2c3-0000-4000-8000-{i:012}"),
+                    "modifiedProperties": [
+                        {"displayName": "PasswordMinimumLength", "oldValue": "8", "newValue": "12"}
+                    ]
+                }],
+                "category": "Compliance"
+            })
+        })
+        .collect()
+}
+
+/// `n` Graph managedDevice objects
+/// (<https://learn.microsoft.com/en-us/graph/api/resources/intune-devices-manageddevice>).
+pub fn managed_devices(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({
+                "id": format!("e0e1b2c3-0000-4000-8000-{i:012}"),
+                "userId": "1c618a87-962d-497f-a739-b32f022e707b",
+                "deviceName": format!("DESKTOP-{i:04}"),
+                "managedDeviceOwnerType": "company",
+                "enrolledDateTime": "2025-11-04T09:13:49Z",
+                "lastSyncDateTime": "2026-03-15T22:41:08Z",
+                "operatingSystem": "Windows",
+                "complianceState": if i % 2 == 0 { "compliant" } else { "noncompliant" },
+                "jailBroken": "Unknown",
+                "managementAgent": "mdm",
+                "osVersion": "10.0.22631.4890",
+                "azureADRegistered": true,
+                "activationLockBypassCode": null,
+                "isSupervised": false,
+                "isEncrypted": i % 2 == 0,
+                "userPrincipalName": "megan.bowen@contoso.com",
+                "serialNumber": format!("PF3K{i:04}"),
+                "partnerReportedThreatState": "unknown"
+            })
+        })
+        .collect()
+}
+
+/// `mdm-audit pull intune` against `emulator` into `store`, the credentials in its environment,
+/// events from 2026-03-01 on, short retry delays; `extra` follows.
+pub fn pull_intune(emulator: &GraphEmulator, store: &std::path::Path, extra: &[&str]) -> std::process::Command {
+    let url = emulator.url();
+    let mut cmd = std::process::Command::new(crate::cli_binary());
+    cmd.args(["pull", "intune", "--store"])
+        .arg(store)
+        .args([
+            "--login-url",
+            &url,
+            "--graph-url",
+            &url,
+            "--since",
+            "2026-03-01T00:00:00Z",
+            "--retry-delay",
+            "20ms",
+            "--writer-id",
+            "puller",
+        ])
+        .args(extra)
+        .env_remove("MDM_AUDIT_STORE")
+        .env_remove("MDM_AUDIT_WRITER_ID")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in emulator.credentials() {
+        cmd.env(k, v);
+    }
+    cmd
+}
