@@ -77,6 +77,13 @@ pub struct PullArgs {
     /// Take no managedDevices snapshots (intune).
     #[arg(long)]
     no_devices: bool,
+    /// How often a snapshot of the role assignments, with their role definitions and members, is
+    /// taken (intune).
+    #[arg(long, default_value = "1h", value_name = "DURATION")]
+    roles_every: String,
+    /// Take no role assignments snapshots (intune).
+    #[arg(long)]
+    no_roles: bool,
     /// Serve the run counters (records, pages, rate-limit waits, retries, failed runs) as
     /// Prometheus text on http://ADDR/metrics, as `serve` does (port 0 picks a free port, printed).
     #[arg(long, value_name = "ADDR")]
@@ -108,7 +115,11 @@ fn env(name: &str) -> Result<String, CliError> {
 }
 
 pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
-    let every = args.every.as_deref().map(|e| duration("--every", e)).transpose()?;
+    // --once (the default) and --every exclude each other (clap checks it).
+    let every = match (&args.every, args.once) {
+        (Some(e), false) => Some(duration("--every", e)?),
+        _ => None,
+    };
     if every.is_some_and(|e| e.is_zero()) {
         return Err(CliError::Usage("--every must be longer than 0".into()));
     }
@@ -137,6 +148,11 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
                 None
             } else {
                 Some(duration("--devices-every", &args.devices_every)?)
+            },
+            roles_every: if args.no_roles {
+                None
+            } else {
+                Some(duration("--roles-every", &args.roles_every)?)
             },
             retry,
         },

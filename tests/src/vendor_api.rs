@@ -69,6 +69,10 @@ pub struct GraphState {
     pub events: Vec<Value>,
     /// Managed devices (Graph managedDevice objects).
     pub devices: Vec<Value>,
+    /// Intune role definitions (Graph deviceAndAppManagementRoleDefinition objects).
+    pub role_definitions: Vec<Value>,
+    /// Role assignments (deviceAndAppManagementRoleAssignment objects) and the id of their definition.
+    pub role_assignments: Vec<(Value, String)>,
     /// Records per page.
     pub page_size: usize,
     /// Delay before each collection answer (to kill a run mid-way).
@@ -186,6 +190,21 @@ async fn collection(
     response
 }
 
+async fn definition_assignments(
+    State(s): State<Shared>,
+    Path((version, id)): Path<(String, String)>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    collection(
+        State(s),
+        Path((version, format!("roleDefinitions/{id}/roleAssignments"))),
+        query,
+        headers,
+    )
+    .await
+}
+
 fn answer(
     st: &mut GraphState,
     version: &str,
@@ -284,6 +303,21 @@ fn answer(
             v
         }
         "managedDevices" => st.devices.clone(),
+        "roleDefinitions" => st.role_definitions.clone(),
+        "roleAssignments" => st.role_assignments.iter().map(|(a, _)| a.clone()).collect(),
+        n if n.starts_with("roleDefinitions/") => {
+            // roleDefinitions/{id}/roleAssignments: the base roleAssignment type (no members).
+            let def = n.split('/').nth(1).unwrap_or_default();
+            st.role_assignments
+                .iter()
+                .filter(|(_, d)| d == def)
+                .map(|(a, _)| {
+                    json!({"@odata.type": "#microsoft.graph.roleAssignment", "id": a["id"],
+                        "displayName": a["displayName"], "description": a["description"],
+                        "resourceScopes": a["resourceScopes"]})
+                })
+                .collect()
+        }
         _ => {
             return (
                 400,
@@ -345,6 +379,8 @@ impl GraphEmulator {
             client_secret: "s3cr3t~Emulated.Client.Secret-value".into(),
             events,
             devices,
+            role_definitions: Vec::new(),
+            role_assignments: Vec::new(),
             page_size: 5,
             page_delay: Duration::ZERO,
             expires_in: 3599,
@@ -362,6 +398,10 @@ impl GraphEmulator {
         let app = Router::new()
             .route("/:tenant/oauth2/v2.0/token", post(token))
             .route("/:version/deviceManagement/:name", get(collection))
+            .route(
+                "/:version/deviceManagement/roleDefinitions/:id/roleAssignments",
+                get(definition_assignments),
+            )
             .with_state(state.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -494,4 +534,61 @@ pub fn pull_intune(emulator: &GraphEmulator, store: &std::path::Path, extra: &[&
         cmd.env(k, v);
     }
     cmd
+}
+
+/// Intune role definitions (<https://learn.microsoft.com/en-us/graph/api/resources/intune-rbac-deviceandappmanagementroledefinition>):
+/// the built-in Help Desk Operator and a custom one.
+pub fn role_definitions() -> Vec<Value> {
+    let def = |id: &str, name: &str, desc: &str, builtin: bool, actions: &[&str]| {
+        json!({
+            "@odata.type": "#microsoft.graph.deviceAndAppManagementRoleDefinition",
+            "id": id,
+            "displayName": name,
+            "description": desc,
+            "rolePermissions": [{
+                "resourceActions": [{"allowedResourceActions": actions, "notAllowedResourceActions": []}]
+            }],
+            "isBuiltIn": builtin
+        })
+    };
+    vec![
+        def(
+            "9e0cc482-82df-4ab2-a24c-0c23a3f52e1e",
+            "Help Desk Operator",
+            "Help Desk Operators perform remote tasks on users and devices.",
+            true,
+            &["Microsoft.Intune_ManagedDevices_Read", "Microsoft.Intune_RemoteTasks_Wipe"],
+        ),
+        def(
+            "5b1e7f2a-3c4d-4e5f-9a0b-1c2d3e4f5a6b",
+            "Wipe Operators",
+            "Custom role: wipe and retire only.",
+            false,
+            &["Microsoft.Intune_RemoteTasks_Wipe", "Microsoft.Intune_RemoteTasks_Retire"],
+        ),
+    ]
+}
+
+/// Role assignments of [`role_definitions`], with the id of their definition
+/// (<https://learn.microsoft.com/en-us/graph/api/resources/intune-rbac-deviceandappmanagementroleassignment>).
+pub fn role_assignments() -> Vec<(Value, String)> {
+    let a = |id: &str, name: &str, members: &[&str], scopes: &[&str], def: &str| {
+        (
+            json!({
+                "@odata.type": "#microsoft.graph.deviceAndAppManagementRoleAssignment",
+                "id": id,
+                "displayName": name,
+                "description": format!("{name} assignment"),
+                "resourceScopes": scopes,
+                "members": members
+            }),
+            def.to_owned(),
+        )
+    };
+    let help_desk = "9e0cc482-82df-4ab2-a24c-0c23a3f52e1e";
+    vec![
+        a("b1f0a1c2-0000-4000-8000-000000000001", "Help Desk EMEA", &["0a1b2c3d-1111-4000-8000-000000000001"], &["0a1b2c3d-2222-4000-8000-000000000001"], help_desk),
+        a("b1f0a1c2-0000-4000-8000-000000000002", "Help Desk US", &["0a1b2c3d-1111-4000-8000-000000000002"], &[], help_desk),
+        a("b1f0a1c2-0000-4000-8000-000000000003", "Night Wipe Crew", &["0a1b2c3d-1111-4000-8000-000000000003", "0a1b2c3d-1111-4000-8000-000000000004"], &["0a1b2c3d-2222-4000-8000-000000000002"], "5b1e7f2a-3c4d-4e5f-9a0b-1c2d3e4f5a6b"),
+    ]
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use mdm_audit_store::{StoreLocation, WriterOptions};
 use mdm_audit_tests::query::{event_uid_counts, open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
-    Fault, GraphEmulator, Served, audit_events, managed_devices, pull_intune,
+    Fault, GraphEmulator, Served, audit_events, managed_devices, pull_intune, role_assignments,
+    role_definitions,
 };
 use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
@@ -396,4 +397,61 @@ async fn every_keeps_pulling_and_exposes_its_counters() {
     assert_eq!(value("rate_limit_waits"), 1, "{metrics}");
     assert_eq!(value("failed_runs"), 0, "{metrics}");
     assert_eq!(stored_once(&store).await, ids(&audit_events(4, "2026-03-02T08:00:00Z")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn role_assignments_come_with_their_role_definition_and_members() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let emu = GraphEmulator::start(vec![], vec![]).await;
+    emu.set(|s| {
+        s.role_definitions = role_definitions();
+        s.role_assignments = role_assignments();
+        s.page_size = 2;
+    });
+    // On stdout: each assignment as Graph returns it, its definition nested.
+    let out = run(pull_intune(&emu, &dir.path().join("state"), &["--no-devices", "--stdout"])).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let defs = role_definitions();
+    assert_eq!(lines.len(), 3);
+    for (line, (assignment, def_id)) in lines.iter().zip(role_assignments()) {
+        let mut bare = line.clone();
+        let obj = bare.as_object_mut().expect("object");
+        let def = obj.remove("roleDefinition").expect("roleDefinition");
+        assert!(obj.remove("@mdmAudit.retrievedDateTime").is_some());
+        assert_eq!(bare, assignment);
+        assert_eq!(def["id"], def_id.as_str());
+        assert!(defs.contains(&def));
+    }
+
+    // Into the store, through graph_role_assignment.vrl.
+    let out = run(pull_intune(&emu, &store, &["--no-devices"])).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (ctx, _) = open_store(&store).await;
+    let rows = sql(
+        &ctx,
+        "SELECT message FROM events WHERE native_action = 'roleAssignment' AND category = 'role' \
+         AND action = 'inventory' AND target_type = 'role_assignment' ORDER BY target_name",
+    )
+    .await;
+    assert_eq!(
+        present_texts(&rows, "message"),
+        [
+            "Role assignment snapshot of Help Desk EMEA (b1f0a1c2-0000-4000-8000-000000000001): role Help Desk Operator for 1 member group(s) over 1 scope group(s).",
+            "Role assignment snapshot of Help Desk US (b1f0a1c2-0000-4000-8000-000000000002): role Help Desk Operator for 1 member group(s) over all scopes.",
+            "Role assignment snapshot of Night Wipe Crew (b1f0a1c2-0000-4000-8000-000000000003): role Wipe Operators for 2 member group(s) over 1 scope group(s).",
+        ]
+    );
+    // The same state read again the same day is not stored twice.
+    let out = run(pull_intune(&emu, &store, &["--no-devices", "--roles-every", "0s"])).await;
+    let err = stderr(&out);
+    assert!(out.status.success(), "{err}");
+    let summary = err.lines().find(|l| l.contains("run done")).expect("summary");
+    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
+    assert_eq!(count_after(summary, "duplicates skipped"), 3, "{summary}");
+    assert_eq!(stored_once(&store).await.len(), 3);
 }

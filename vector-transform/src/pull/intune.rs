@@ -10,6 +10,8 @@
 //! - Managed devices: `GET .../deviceManagement/managedDevices`, a full snapshot every
 //!   `devices_every` (<https://learn.microsoft.com/en-us/graph/api/intune-devices-manageddevice-list>).
 //!
+//! - Role assignments with their definitions and members ([`roles`]), a snapshot every `roles_every`.
+//!
 //! Records go to the [`Sink`] as Graph returns them (one element of `value` each): the VRL mappings
 //! `microsoft_intune/graph_audit_event.vrl` and `graph_managed_device.vrl` read them.
 
@@ -20,6 +22,10 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use url::Url;
+
+mod roles;
+
+pub use roles::{RETRIEVED, ROLES_PERMISSION};
 
 use super::{ApiClient, Auth, Checkpoint, CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink};
 
@@ -53,6 +59,8 @@ pub struct IntuneConfig {
     pub max_pages: u64,
     /// How often a managedDevices snapshot is taken; `None`: never.
     pub devices_every: Option<Duration>,
+    /// How often a role assignments snapshot is taken; `None`: never.
+    pub roles_every: Option<Duration>,
     /// Retries.
     pub retry: RetryPolicy,
 }
@@ -219,7 +227,8 @@ impl IntunePuller {
             .map_err(|e| PullError::Setup(format!("--graph-url: {e}")))
     }
 
-    /// One run: the audit events since the checkpoint, then a managedDevices snapshot when due.
+    /// One run: the audit events since the checkpoint, then the managedDevices and role assignments
+    /// snapshots when due.
     pub async fn run_once(
         &self,
         sink: &mut Sink,
@@ -228,6 +237,9 @@ impl IntunePuller {
         self.audit_events(sink, checkpoints).await?;
         if let Some(every) = self.config.devices_every {
             self.devices_snapshot(sink, checkpoints, every).await?;
+        }
+        if let Some(every) = self.config.roles_every {
+            self.roles_snapshot(sink, checkpoints, every).await?;
         }
         Ok(())
     }
