@@ -62,10 +62,18 @@ pub struct PullArgs {
     retry_delay: String,
     /// Microsoft identity platform (intune): the token is requested from
     /// {URL}/{tenant}/oauth2/v2.0/token.
-    #[arg(long, default_value = "https://login.microsoftonline.com", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = "https://login.microsoftonline.com",
+        value_name = "URL"
+    )]
     login_url: url::Url,
     /// Microsoft Graph (intune).
-    #[arg(long, default_value = "https://graph.microsoft.com", value_name = "URL")]
+    #[arg(
+        long,
+        default_value = "https://graph.microsoft.com",
+        value_name = "URL"
+    )]
     graph_url: url::Url,
     /// Graph API version (intune): v1.0 or beta.
     #[arg(long, default_value = "v1.0", value_parser = ["v1.0", "beta"], value_name = "VERSION")]
@@ -111,7 +119,11 @@ fn env(name: &str) -> Result<String, CliError> {
     std::env::var(name)
         .ok()
         .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| CliError::Usage(format!("{name} is not set (credentials come only from the environment)")))
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "{name} is not set (credentials come only from the environment)"
+            ))
+        })
 }
 
 pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {

@@ -90,7 +90,10 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
     assert_eq!(of(&served, "token").len(), 2);
     // Retry-After: 1 is honoured; without it the backoff starts at --retry-delay (20 ms).
     let after_retry_after = audit[1].at - audit[0].at;
-    assert!(after_retry_after >= Duration::from_millis(990), "{after_retry_after:?}");
+    assert!(
+        after_retry_after >= Duration::from_millis(990),
+        "{after_retry_after:?}"
+    );
     let backoff = audit[2].at - audit[1].at;
     assert!(backoff < Duration::from_millis(900), "{backoff:?}");
     // The query as Graph documents it.
@@ -102,10 +105,16 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
         audit[0].query.get("$orderby").map(String::as_str),
         Some("activityDateTime asc")
     );
-    assert!(err.contains("rate-limited") && err.contains("waiting 1.0 s"), "{err}");
+    assert!(
+        err.contains("rate-limited") && err.contains("waiting 1.0 s"),
+        "{err}"
+    );
     // Neither the client secret nor a token reaches the output.
     let all = format!("{err}{}", String::from_utf8_lossy(&out.stdout));
-    assert!(!all.contains(&emu.credentials()[2].1) && !all.contains("emulated-"), "{all}");
+    assert!(
+        !all.contains(&emu.credentials()[2].1) && !all.contains("emulated-"),
+        "{all}"
+    );
 
     // The records went through the Graph auditEvent mapping.
     let (ctx, _) = open_store(&store).await;
@@ -115,9 +124,15 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
          WHERE event_uid = 'a0e1b2c3-0000-4000-8000-000000000003'",
     )
     .await;
-    assert_eq!(present_texts(&rows, "native_action"), ["Patch DeviceCompliancePolicy"]);
+    assert_eq!(
+        present_texts(&rows, "native_action"),
+        ["Patch DeviceCompliancePolicy"]
+    );
     assert_eq!(present_texts(&rows, "action"), ["update"]);
-    assert_eq!(present_texts(&rows, "actor_upn"), ["megan.bowen@contoso.com"]);
+    assert_eq!(
+        present_texts(&rows, "actor_upn"),
+        ["megan.bowen@contoso.com"]
+    );
     assert_eq!(present_texts(&rows, "target_name"), ["Windows baseline 3"]);
     let cp = checkpoint(&store, &emu).await.expect("a checkpoint");
     assert!(cp.complete);
@@ -129,7 +144,7 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_the_next_run_resumes()
-{
+ {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
     let events = audit_events(15, "2026-03-02T08:00:00Z");
@@ -137,10 +152,18 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
     emu.set(|s| {
         s.failing_offsets.insert(10);
     });
-    let out = run(pull_intune(&emu, &store, &["--no-devices", "--max-retries", "2"])).await;
+    let out = run(pull_intune(
+        &emu,
+        &store,
+        &["--no-devices", "--max-retries", "2"],
+    ))
+    .await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("failed after retries") && err.contains("503"), "{err}");
+    assert!(
+        err.contains("failed after retries") && err.contains("503"),
+        "{err}"
+    );
     // The third page was tried three times (1 + --max-retries 2).
     let third = of(&emu.served(), "auditEvents")
         .into_iter()
@@ -167,7 +190,10 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
         resumed[0].query.get("$filter").map(String::as_str),
         Some("activityDateTime ge 2026-03-02T07:54:07.000000Z")
     );
-    let summary = err.lines().find(|l| l.contains("run done")).expect("summary");
+    let summary = err
+        .lines()
+        .find(|l| l.contains("run done"))
+        .expect("summary");
     assert_eq!(count_after(summary, "stored"), 5, "{summary}");
     assert_eq!(count_after(summary, "duplicates skipped"), 10, "{summary}");
     assert_eq!(stored_once(&store).await, ids(&events));
@@ -193,7 +219,12 @@ async fn a_next_link_that_repeats_or_never_ends_stops_the_run_with_a_clear_error
         s.repeat_next_link = false;
         s.endless = true;
     });
-    let out = run(pull_intune(&emu, &store, &["--no-devices", "--max-pages", "4"])).await;
+    let out = run(pull_intune(
+        &emu,
+        &store,
+        &["--no-devices", "--max-pages", "4"],
+    ))
+    .await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("after 4 pages (--max-pages)"), "{err}");
@@ -204,12 +235,16 @@ async fn a_next_link_that_repeats_or_never_ends_stops_the_run_with_a_clear_error
 async fn refused_tokens_and_missing_permissions_are_named_and_not_retried_in_a_loop() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
-    let emu = GraphEmulator::start(audit_events(3, "2026-03-02T08:00:00Z"), managed_devices(2)).await;
+    let emu =
+        GraphEmulator::start(audit_events(3, "2026-03-02T08:00:00Z"), managed_devices(2)).await;
     emu.set(|s| s.refuse_tokens = true);
     let out = run(pull_intune(&emu, &store, &[])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(err.contains("401") && err.contains("DeviceManagementApps.Read.All"), "{err}");
+    assert!(
+        err.contains("401") && err.contains("DeviceManagementApps.Read.All"),
+        "{err}"
+    );
     let served = emu.served();
     assert_eq!(of(&served, "token").len(), 2, "one renewal, no loop");
     assert_eq!(of(&served, "auditEvents").len(), 2);
@@ -243,7 +278,8 @@ async fn refused_tokens_and_missing_permissions_are_named_and_not_retried_in_a_l
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stdout_writes_the_vendor_records_as_graph_returns_them_and_snapshots_keep_their_interval() {
+async fn stdout_writes_the_vendor_records_as_graph_returns_them_and_snapshots_keep_their_interval()
+{
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("checkpoints");
     let events = audit_events(7, "2026-03-02T08:00:00Z");
@@ -268,14 +304,19 @@ async fn stdout_writes_the_vendor_records_as_graph_returns_them_and_snapshots_ke
     let out = run(pull_intune(&emu, &store, &["--stdout"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 7);
-    assert_eq!(of(&emu.served(), "managedDevices").len(), 2, "one snapshot of two pages");
+    assert_eq!(
+        of(&emu.served(), "managedDevices").len(),
+        2,
+        "one snapshot of two pages"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn devices_are_stored_as_snapshots() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
-    let emu = GraphEmulator::start(audit_events(2, "2026-03-02T08:00:00Z"), managed_devices(3)).await;
+    let emu =
+        GraphEmulator::start(audit_events(2, "2026-03-02T08:00:00Z"), managed_devices(3)).await;
     let out = run(pull_intune(&emu, &store, &[])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let (ctx, _) = open_store(&store).await;
@@ -325,7 +366,11 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
         })
         .await
         .expect("join");
-        assert!(ok, "run {round} made no progress:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(
+            ok,
+            "run {round} made no progress:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         tokio::time::sleep(Duration::from_millis(extra_ms)).await;
         child.kill().expect("SIGKILL");
         let status = child.wait().expect("wait");
@@ -396,7 +441,10 @@ async fn every_keeps_pulling_and_exposes_its_counters() {
     assert!(value("duplicate_events") >= 4, "{metrics}");
     assert_eq!(value("rate_limit_waits"), 1, "{metrics}");
     assert_eq!(value("failed_runs"), 0, "{metrics}");
-    assert_eq!(stored_once(&store).await, ids(&audit_events(4, "2026-03-02T08:00:00Z")));
+    assert_eq!(
+        stored_once(&store).await,
+        ids(&audit_events(4, "2026-03-02T08:00:00Z"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -410,7 +458,12 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
         s.page_size = 2;
     });
     // On stdout: each assignment as Graph returns it, its definition nested.
-    let out = run(pull_intune(&emu, &dir.path().join("state"), &["--no-devices", "--stdout"])).await;
+    let out = run(pull_intune(
+        &emu,
+        &dir.path().join("state"),
+        &["--no-devices", "--stdout"],
+    ))
+    .await;
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -447,10 +500,18 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
         ]
     );
     // The same state read again the same day is not stored twice.
-    let out = run(pull_intune(&emu, &store, &["--no-devices", "--roles-every", "0s"])).await;
+    let out = run(pull_intune(
+        &emu,
+        &store,
+        &["--no-devices", "--roles-every", "0s"],
+    ))
+    .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    let summary = err.lines().find(|l| l.contains("run done")).expect("summary");
+    let summary = err
+        .lines()
+        .find(|l| l.contains("run done"))
+        .expect("summary");
     assert_eq!(count_after(summary, "stored"), 0, "{summary}");
     assert_eq!(count_after(summary, "duplicates skipped"), 3, "{summary}");
     assert_eq!(stored_once(&store).await.len(), 3);

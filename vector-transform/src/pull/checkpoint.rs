@@ -210,7 +210,10 @@ mod tests {
             .expect("location");
         let mut store = CheckpointStore::new(loc.clone(), WriterOptions::new("w1"));
         assert_eq!(
-            store.load("intune", "t1", "auditEvents").await.expect("load"),
+            store
+                .load("intune", "t1", "auditEvents")
+                .await
+                .expect("load"),
             None
         );
         let t = |s: &str| {
@@ -240,15 +243,24 @@ mod tests {
         store.save(&other).await.expect("save");
         let reader = CheckpointStore::new(loc, WriterOptions::new("w2"));
         assert_eq!(
-            reader.load("intune", "t1", "auditEvents").await.expect("load"),
+            reader
+                .load("intune", "t1", "auditEvents")
+                .await
+                .expect("load"),
             Some(cp)
         );
         assert_eq!(
-            reader.load("intune", "t2", "auditEvents").await.expect("load"),
+            reader
+                .load("intune", "t2", "auditEvents")
+                .await
+                .expect("load"),
             Some(other)
         );
         assert_eq!(
-            reader.load("intune", "t1", "managedDevices").await.expect("load"),
+            reader
+                .load("intune", "t1", "managedDevices")
+                .await
+                .expect("load"),
             None
         );
     }

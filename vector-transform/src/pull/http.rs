@@ -379,12 +379,17 @@ mod tests {
     fn secrets_do_not_debug_print() {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?}"), "[REDACTED]");
-        assert!(!format!("{:?}", Auth::ClientCredentials {
-            token_url: Url::parse("http://127.0.0.1/t").expect("url"),
-            client_id: "c".into(),
-            client_secret: s,
-            scope: None,
-        })
-        .contains("hunter2"));
+        assert!(
+            !format!(
+                "{:?}",
+                Auth::ClientCredentials {
+                    token_url: Url::parse("http://127.0.0.1/t").expect("url"),
+                    client_id: "c".into(),
+                    client_secret: s,
+                    scope: None,
+                }
+            )
+            .contains("hunter2")
+        );
     }
 }

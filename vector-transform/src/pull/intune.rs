@@ -27,7 +27,9 @@ mod roles;
 
 pub use roles::{RETRIEVED, ROLES_PERMISSION};
 
-use super::{ApiClient, Auth, Checkpoint, CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink};
+use super::{
+    ApiClient, Auth, Checkpoint, CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink,
+};
 
 /// The permission `auditEvents` needs (Graph application permission).
 pub const AUDIT_PERMISSION: &str = "DeviceManagementApps.Read.All";
@@ -103,7 +105,13 @@ struct Pager<'c> {
 }
 
 impl<'c> Pager<'c> {
-    fn new(client: &'c ApiClient, what: String, permission: &'static str, first: Url, max_pages: u64) -> Self {
+    fn new(
+        client: &'c ApiClient,
+        what: String,
+        permission: &'static str,
+        first: Url,
+        max_pages: u64,
+    ) -> Self {
         let mut seen = HashSet::new();
         seen.insert(first.to_string());
         Self {
@@ -168,9 +176,10 @@ impl<'c> Pager<'c> {
                         )));
                     }
                     Err(e) => {
-                        self.problem = Some(self.paging_error(format!(
-                            "@odata.nextLink is not a URL ({link}): {e}"
-                        )));
+                        self.problem =
+                            Some(self.paging_error(format!(
+                                "@odata.nextLink is not a URL ({link}): {e}"
+                            )));
                     }
                 }
             }
@@ -244,7 +253,14 @@ impl IntunePuller {
         Ok(())
     }
 
-    fn checkpoint(&self, stream: &str, watermark: Option<DateTime<Utc>>, pages: u64, records: u64, complete: bool) -> Checkpoint {
+    fn checkpoint(
+        &self,
+        stream: &str,
+        watermark: Option<DateTime<Utc>>,
+        pages: u64,
+        records: u64,
+        complete: bool,
+    ) -> Checkpoint {
         Checkpoint {
             source: SOURCE.into(),
             tenant: self.config.tenant_id.clone(),
@@ -276,11 +292,19 @@ impl IntunePuller {
         )));
         let what = format!("intune {STREAM}");
         self.progress.say(&format!("{what}: from {start_text}"));
-        let mut pager = Pager::new(&self.client, what.clone(), AUDIT_PERMISSION, url, self.config.max_pages);
+        let mut pager = Pager::new(
+            &self.client,
+            what.clone(),
+            AUDIT_PERMISSION,
+            url,
+            self.config.max_pages,
+        );
         let (mut pages, mut records) = (0u64, 0u64);
         while let Some(page) = pager.next_page().await? {
             let newest = page.iter().filter_map(|r| activity_time(r)).max();
-            let counts = sink.page(&page, &format!("{what} page {}", pages + 1)).await?;
+            let counts = sink
+                .page(&page, &format!("{what} page {}", pages + 1))
+                .await?;
             pages += 1;
             records += page.len() as u64;
             self.progress.page(&what, pages, &counts);
@@ -316,10 +340,18 @@ impl IntunePuller {
         }
         let url = self.graph("deviceManagement/managedDevices")?;
         let what = format!("intune {STREAM}");
-        let mut pager = Pager::new(&self.client, what.clone(), DEVICES_PERMISSION, url, self.config.max_pages);
+        let mut pager = Pager::new(
+            &self.client,
+            what.clone(),
+            DEVICES_PERMISSION,
+            url,
+            self.config.max_pages,
+        );
         let (mut pages, mut records) = (0u64, 0u64);
         while let Some(page) = pager.next_page().await? {
-            let counts = sink.page(&page, &format!("{what} page {}", pages + 1)).await?;
+            let counts = sink
+                .page(&page, &format!("{what} page {}", pages + 1))
+                .await?;
             pages += 1;
             records += page.len() as u64;
             self.progress.page(&what, pages, &counts);
@@ -348,7 +380,10 @@ mod tests {
     fn bases_keep_their_path() {
         let u = Url::parse("http://127.0.0.1:9/graph").expect("url");
         assert_eq!(
-            as_base(&u).join("v1.0/deviceManagement/auditEvents").expect("join").as_str(),
+            as_base(&u)
+                .join("v1.0/deviceManagement/auditEvents")
+                .expect("join")
+                .as_str(),
             "http://127.0.0.1:9/graph/v1.0/deviceManagement/auditEvents"
         );
     }

@@ -18,17 +18,36 @@ impl Counters {
             ("records", self.records, "Vendor records read."),
             ("pages", self.pages, "Pages read."),
             ("stored_events", self.stored, "Events stored (new)."),
-            ("duplicate_events", self.duplicates, "Events skipped as already stored."),
+            (
+                "duplicate_events",
+                self.duplicates,
+                "Events skipped as already stored.",
+            ),
             ("dead_letters", self.dead_lettered, "Records dead-lettered."),
-            ("rate_limit_waits", self.rate_limit_waits, "Waits after a 429 Too Many Requests."),
-            ("retries", self.retries, "Retries after a 5xx or a network error."),
+            (
+                "rate_limit_waits",
+                self.rate_limit_waits,
+                "Waits after a 429 Too Many Requests.",
+            ),
+            (
+                "retries",
+                self.retries,
+                "Retries after a 5xx or a network error.",
+            ),
             ("tokens", self.tokens, "Bearer tokens fetched."),
-            ("failed_runs", self.failed_runs, "Runs that stopped with an error."),
+            (
+                "failed_runs",
+                self.failed_runs,
+                "Runs that stopped with an error.",
+            ),
         ];
         for (name, value, help) in rows {
             let _ = writeln!(out, "# HELP mdm_audit_pull_{name}_total {help}");
             let _ = writeln!(out, "# TYPE mdm_audit_pull_{name}_total counter");
-            let _ = writeln!(out, "mdm_audit_pull_{name}_total{{source=\"{source}\"}} {value}");
+            let _ = writeln!(
+                out,
+                "mdm_audit_pull_{name}_total{{source=\"{source}\"}} {value}"
+            );
         }
         out
     }

@@ -184,7 +184,11 @@ impl Progress {
             &self.counters.retries
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        let kind = if throttled { "rate-limited" } else { "retrying" };
+        let kind = if throttled {
+            "rate-limited"
+        } else {
+            "retrying"
+        };
         tracing::info!(what, why, wait_ms = wait.as_millis() as u64, "{kind}");
         (self.report)(&format!(
             "{what}: {kind} ({why}): waiting {:.1} s",
@@ -206,7 +210,12 @@ impl Progress {
         let total = self.counters();
         (self.report)(&format!(
             "{what}: page {page}: {} records ({} new, {} already stored, {} dead-lettered); total {} records in {} pages",
-            counts.records, counts.fresh, counts.duplicates, counts.dead, total.records, total.pages
+            counts.records,
+            counts.fresh,
+            counts.duplicates,
+            counts.dead,
+            total.records,
+            total.pages
         ));
     }
 

@@ -52,7 +52,11 @@ impl std::fmt::Debug for Sink {
 impl Sink {
     /// Takes one page of vendor records (each a JSON text); returns once they are stored (committed)
     /// or written and flushed. `origin` names the page in dead letters.
-    pub async fn page(&mut self, records: &[String], origin: &str) -> Result<PageCounts, PullError> {
+    pub async fn page(
+        &mut self,
+        records: &[String],
+        origin: &str,
+    ) -> Result<PageCounts, PullError> {
         let mut counts = PageCounts {
             records: records.len() as u64,
             ..PageCounts::default()

@@ -120,14 +120,19 @@ impl IntunePuller {
                 let definition = id_of(&a)
                     .and_then(|id| definition_of.get(&id))
                     .map_or_else(|| "null".to_owned(), |i| definitions[*i].clone());
-                let record = with_members(&a, &[("roleDefinition", definition), (RETRIEVED, stamp.clone())])
-                    .map_err(|e| PullError::Paging {
-                        what: what.clone(),
-                        reason: format!("a role assignment is {e}"),
-                    })?;
+                let record = with_members(
+                    &a,
+                    &[("roleDefinition", definition), (RETRIEVED, stamp.clone())],
+                )
+                .map_err(|e| PullError::Paging {
+                    what: what.clone(),
+                    reason: format!("a role assignment is {e}"),
+                })?;
                 out.push(record);
             }
-            let counts = sink.page(&out, &format!("{what} page {}", pages + 1)).await?;
+            let counts = sink
+                .page(&out, &format!("{what} page {}", pages + 1))
+                .await?;
             pages += 1;
             records += out.len() as u64;
             self.progress.page(&what, pages, &counts);
@@ -146,7 +151,10 @@ mod tests {
     #[test]
     fn members_are_appended_to_the_record_as_sent() {
         assert_eq!(
-            with_members(r#"{"id":"a", "members":["g"]} "#, &[("roleDefinition", "null".into())]),
+            with_members(
+                r#"{"id":"a", "members":["g"]} "#,
+                &[("roleDefinition", "null".into())]
+            ),
             Ok(r#"{"id":"a", "members":["g"],"roleDefinition":null}"#.to_owned())
         );
         assert_eq!(
