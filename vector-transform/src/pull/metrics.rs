@@ -68,7 +68,7 @@ pub async fn serve_metrics(
     let app = Router::new()
         .route(
             "/metrics",
-            get(|State(p): State<Progress>| async move { p.counters().render(source) }),
+            get(move |State(p): State<Progress>| async move { p.counters().render(source) }),
         )
         .route("/health", get(|| async { "ok" }))
         .with_state(progress);
