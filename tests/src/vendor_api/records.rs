@@ -27,7 +27,11 @@ pub fn audit_events(n: usize, start: &str) -> Vec<Value> {
                     "userId": "424b1fee-9709-4315-85d9-5954058b4714"
                 },
                 "activity": null,
-                "activityDateTime": at.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string(),
+                "activityDateTime": format!(
+                    "{}.{:07}Z",
+                    at.format("%Y-%m-%dT%H:%M:%S"),
+                    at.timestamp_subsec_nanos() / 100
+                ),
                 "activityType": "Patch DeviceCompliancePolicy",
                 "activityOperationType": "Patch",
                 "activityResult": "Success",
