@@ -194,8 +194,7 @@ fn a_start_compiles_only_the_programs_its_source_needs() {
     mdm_audit_tests::copy_dir(&mdm_audit_tests::mappings_dir(), &mappings);
     let broken = mappings.join("sources/microsoft_intune/graph_audit_event.vrl");
     let text = std::fs::read_to_string(&broken).expect("read mapping");
-    std::fs::write(&broken, format!("{text}
-.oops = (\n")).expect("break mapping");
+    std::fs::write(&broken, format!("{text}\n.oops = (\n")).expect("break mapping");
     let sample = mdm_audit_tests::mappings_dir()
         .join("sources/jamf_pro/samples/webhook_computer/computer_added.input.json");
     let json: serde_json::Value =
@@ -217,7 +216,8 @@ fn a_start_compiles_only_the_programs_its_source_needs() {
     assert_ne!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("intune") && stderr.contains("sources/microsoft_intune/graph_audit_event.vrl"),
+        stderr.contains("intune")
+            && stderr.contains("sources/microsoft_intune/graph_audit_event.vrl"),
         "{stderr}"
     );
 }

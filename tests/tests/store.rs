@@ -238,7 +238,11 @@ fn ingest_on_several_threads_stores_the_same_chain_as_on_one() {
         ];
         args.extend(e.inputs.iter().map(String::as_str));
         let out = run_cli(&args, &e.root);
-        assert!(out.status.success(), "ingest --threads {threads}: {}", stderr(&out));
+        assert!(
+            out.status.success(),
+            "ingest --threads {threads}: {}",
+            stderr(&out)
+        );
         let rows = tokio::runtime::Runtime::new()
             .expect("runtime")
             .block_on(async {
@@ -250,8 +254,16 @@ fn ingest_on_several_threads_stores_the_same_chain_as_on_one() {
                      FROM events ORDER BY chain_seq",
                 )
                 .await;
-                ["chain_seq", "event_uid", "risk_score", "risk_level", "tags", "episode_id", "episode_kind"]
-                    .map(|c| mdm_audit_tests::query::texts(&batches, c))
+                [
+                    "chain_seq",
+                    "event_uid",
+                    "risk_score",
+                    "risk_level",
+                    "tags",
+                    "episode_id",
+                    "episode_kind",
+                ]
+                .map(|c| mdm_audit_tests::query::texts(&batches, c))
             });
         seen.push((count_after(&stderr(&out), "stored"), rows));
     }
@@ -260,6 +272,9 @@ fn ingest_on_several_threads_stores_the_same_chain_as_on_one() {
     assert_eq!(one[0].len() as u64, *stored);
     assert_eq!(seen[1].0, *stored);
     for (c, (a, b)) in one.iter().zip(&seen[1].1).enumerate() {
-        assert_eq!(a, b, "column {c} differs between --threads 1 and --threads 3");
+        assert_eq!(
+            a, b,
+            "column {c} differs between --threads 1 and --threads 3"
+        );
     }
 }

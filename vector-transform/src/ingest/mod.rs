@@ -20,8 +20,8 @@ use crate::{DeadLetter, MappingSet, NormalizeConfig, NormalizedEvent, TransformE
 
 mod workers;
 
-use workers::{Ordered, Outcome, Pool};
 use mdm_audit_store::{AppendSummary, StoreError, StoreLocation, WriterOptions};
+use workers::{Ordered, Outcome, Pool};
 
 /// Events per commit by default.
 pub const DEFAULT_COMMIT_EVENTS: usize = 50_000;

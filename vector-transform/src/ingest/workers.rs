@@ -82,11 +82,6 @@ impl Pool {
         })
     }
 
-    /// The number of worker threads.
-    pub fn workers(&self) -> usize {
-        self.workers
-    }
-
     /// A reader's handle: submits batches and returns their outcomes in submission order.
     pub fn ordered(&self, origin: &str) -> Ordered {
         Ordered {
@@ -171,7 +166,12 @@ fn work(mut normalizer: Normalizer, choice: SourceChoice, rx: &Mutex<Receiver<Ta
 
 /// Normalizes one frame: an already normalized event is taken as it is; a raw record goes to the
 /// program of its source (`choice`, or recognized by its shape).
-fn outcome(normalizer: &mut Normalizer, choice: SourceChoice, origin: &str, frame: Frame) -> Outcome {
+fn outcome(
+    normalizer: &mut Normalizer,
+    choice: SourceChoice,
+    origin: &str,
+    frame: Frame,
+) -> Outcome {
     let (source_name, result) = match (&frame.error, as_normalized(&frame.text)) {
         (Some(reason), _) => ("unknown".to_owned(), Err(reason.clone())),
         (None, Some(parsed)) => ("normalized".to_owned(), parsed),
