@@ -33,6 +33,10 @@ pub struct IngestArgs {
     /// How far (in events) a file may be out of time order; events are merged across files by time.
     #[arg(long, default_value_t = ingest::DEFAULT_REORDER_WINDOW, value_name = "N")]
     reorder_window: usize,
+    /// Threads that run the VRL mappings, shared by all input files (default: one per core).
+    /// Events keep their order whatever the number.
+    #[arg(long, env = "MDM_AUDIT_THREADS", value_name = "N")]
+    threads: Option<usize>,
     /// Skip fsync of data files and commits (faster; a power cut may lose the last commits).
     #[arg(long)]
     no_fsync: bool,
@@ -75,6 +79,11 @@ pub fn run(args: IngestArgs) -> Result<ExitCode, CliError> {
         writer,
         commit_events: args.commit_events,
         reorder_window: args.reorder_window.max(1),
+        workers: match args.threads {
+            Some(0) => return Err(CliError::Usage("--threads must be at least 1".into())),
+            Some(n) => n,
+            None => ingest::default_workers(),
+        },
     };
     let bar = (std::io::stderr().is_terminal() && total > 4 << 20).then(|| {
         let bar = ProgressBar::new(total);

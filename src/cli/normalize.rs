@@ -93,7 +93,7 @@ pub fn run(args: NormalizeArgs) -> Result<ExitCode, CliError> {
         }
     };
     let choice = args.mapping.source_choice(&args.source)?;
-    let mut normalizer = Normalizer::from_config(&args.mapping.config())?;
+    let mut normalizer = Normalizer::from_config_for(&args.mapping.config(), choice)?;
     let mut sink = output::sink(format, out)?;
     let mut dead = DeadLetterFile {
         path: args.dead_letters.clone(),

@@ -185,6 +185,43 @@ fn strict_fails_on_dead_letters_and_stdin_works() {
     assert_eq!(out.status.code(), Some(0));
 }
 
+/// A start compiles only the programs its `--source` needs: a broken Intune mapping stops
+/// `--source auto` (with the file and line), and does not stop a Jamf-only run.
+#[test]
+fn a_start_compiles_only_the_programs_its_source_needs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mappings = dir.path().join("vrl-mappings");
+    mdm_audit_tests::copy_dir(&mdm_audit_tests::mappings_dir(), &mappings);
+    let broken = mappings.join("sources/microsoft_intune/graph_audit_event.vrl");
+    let text = std::fs::read_to_string(&broken).expect("read mapping");
+    std::fs::write(&broken, format!("{text}\n.oops = (\n")).expect("break mapping");
+    let sample = mdm_audit_tests::mappings_dir()
+        .join("sources/jamf_pro/samples/webhook_computer/computer_added.input.json");
+    let json: serde_json::Value =
+        serde_json::from_str(&mdm_audit_tests::read_record(&sample)).expect("sample JSON");
+    let record = json.to_string();
+    let m = mappings.to_string_lossy().into_owned();
+    let out = ok(run(
+        &["normalize", "--mappings", &m, "--source", "jamf", "-"],
+        dir.path(),
+        Some(&format!("{record}\n")),
+    ));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("jamf ok=1 dead_lettered=0"), "{stderr}");
+    let out = run(
+        &["normalize", "--mappings", &m, "--source", "auto", "-"],
+        dir.path(),
+        Some(&format!("{record}\n")),
+    );
+    assert_ne!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("intune")
+            && stderr.contains("sources/microsoft_intune/graph_audit_event.vrl"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn parquet_and_ocsf_formats_and_clear_usage_errors() {
     let dir = tempfile::tempdir().expect("tempdir");

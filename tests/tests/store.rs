@@ -219,3 +219,62 @@ fn duckdb_reads_the_data_files_as_we_wrote_them() {
         assert_eq!(t, g, "{uid}");
     }
 }
+
+/// The normalize workers change nothing but speed: one thread and three threads store the same
+/// events in the same chain order, with the same risk and the same episodes.
+#[test]
+fn ingest_on_several_threads_stores_the_same_chain_as_on_one() {
+    let e = estate(2_000);
+    let mut seen = Vec::new();
+    for (store, threads) in [("one", "1"), ("three", "3")] {
+        let mut args = vec![
+            "ingest",
+            "--store",
+            store,
+            "--writer-id",
+            "ci-ingest",
+            "--threads",
+            threads,
+        ];
+        args.extend(e.inputs.iter().map(String::as_str));
+        let out = run_cli(&args, &e.root);
+        assert!(
+            out.status.success(),
+            "ingest --threads {threads}: {}",
+            stderr(&out)
+        );
+        let rows = tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async {
+                let (ctx, _) = mdm_audit_tests::query::open_store(&e.root.join(store)).await;
+                let batches = mdm_audit_tests::query::sql(
+                    &ctx,
+                    "SELECT chain_seq, event_uid, risk_score, risk_level, \
+                     array_to_string(risk_tags, ',') AS tags, episode_id, episode_kind \
+                     FROM events ORDER BY chain_seq",
+                )
+                .await;
+                [
+                    "chain_seq",
+                    "event_uid",
+                    "risk_score",
+                    "risk_level",
+                    "tags",
+                    "episode_id",
+                    "episode_kind",
+                ]
+                .map(|c| mdm_audit_tests::query::texts(&batches, c))
+            });
+        seen.push((count_after(&stderr(&out), "stored"), rows));
+    }
+    let (stored, one) = &seen[0];
+    assert!(*stored > 1_000, "stored {stored}");
+    assert_eq!(one[0].len() as u64, *stored);
+    assert_eq!(seen[1].0, *stored);
+    for (c, (a, b)) in one.iter().zip(&seen[1].1).enumerate() {
+        assert_eq!(
+            a, b,
+            "column {c} differs between --threads 1 and --threads 3"
+        );
+    }
+}

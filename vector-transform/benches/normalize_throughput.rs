@@ -13,6 +13,10 @@ use mdm_audit_store::batch::events_to_batch;
 use mdm_audit_transform::normalize::sniff;
 use mdm_audit_transform::{MappingSet, NormalizeConfig, Normalizer, Source};
 
+/// The allocator of the `mdm-audit` binary, so the bench measures what the release build runs.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Records timed per feed and path (`MDM_BENCH_N` overrides).
 const DEFAULT_N: usize = 200_000;
 

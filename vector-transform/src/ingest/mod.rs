@@ -14,17 +14,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use chrono::Utc;
-
-use crate::normalize::{Framer, RunStats, SourceChoice, redact_secrets};
+use crate::normalize::{Framer, FramingRules, RunStats, SourceChoice};
 use crate::pipeline::{Pipeline, Stage};
-use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, Normalizer, Source, TransformError};
+use crate::{DeadLetter, MappingSet, NormalizeConfig, NormalizedEvent, TransformError};
+
+mod workers;
+
 use mdm_audit_store::{AppendSummary, StoreError, StoreLocation, WriterOptions};
+use workers::{Ordered, Outcome, Pool};
 
 /// Events per commit by default.
 pub const DEFAULT_COMMIT_EVENTS: usize = 50_000;
 /// Events each input may be out of time order by (the reorder buffer of each file).
 pub const DEFAULT_REORDER_WINDOW: usize = 10_000;
+
+/// Normalize workers by default: one per core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
 
 /// What `ingest` is told.
 #[derive(Debug, Clone)]
@@ -39,6 +46,8 @@ pub struct IngestConfig {
     pub commit_events: usize,
     /// Reorder buffer per input, in events.
     pub reorder_window: usize,
+    /// Normalize worker threads, shared by all inputs (at least one).
+    pub workers: usize,
 }
 
 impl IngestConfig {
@@ -50,6 +59,7 @@ impl IngestConfig {
             writer: WriterOptions::new(writer_id),
             commit_events: DEFAULT_COMMIT_EVENTS,
             reorder_window: DEFAULT_REORDER_WINDOW,
+            workers: default_workers(),
         }
     }
 }
@@ -153,8 +163,16 @@ impl Ord for ByTime {
 
 const CHUNK: usize = 1024;
 
-/// Reads one input: frames, normalizes, reorders within the window, sends chunks in time order.
-fn read_input(input: Input, config: IngestConfig, tx: SyncSender<Item>, bytes: Arc<AtomicU64>) {
+/// Reads one input: frames it, has the pool normalize the frames (results come back in file
+/// order), reorders within the window, sends chunks in time order.
+fn read_input(
+    input: Input,
+    framing: Arc<FramingRules>,
+    mut workers: Ordered,
+    reorder_window: usize,
+    tx: SyncSender<Item>,
+    bytes: Arc<AtomicU64>,
+) {
     let reader: Box<dyn BufRead> = match &input {
         Input::Stdin => Box::new(BufReader::new(std::io::stdin())),
         Input::File(p) => match File::open(p) {
@@ -168,116 +186,132 @@ fn read_input(input: Input, config: IngestConfig, tx: SyncSender<Item>, bytes: A
             }
         },
     };
-    let mut normalizer = match Normalizer::from_config(&config.normalize) {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = tx.send(Item::Failed(e));
-            return;
-        }
-    };
     let origin = input.name();
-    let mut stats = RunStats::default();
-    let mut heap: BinaryHeap<ByTime> = BinaryHeap::with_capacity(config.reorder_window + 1);
-    let mut out: Vec<NormalizedEvent> = Vec::with_capacity(CHUNK);
-    let mut arrival = 0u64;
-    let mut framer = Framer::with_rules(reader, normalizer.vendors().framing());
-    let mut last_bytes = 0;
-    let send_chunk = |out: &mut Vec<NormalizedEvent>| -> bool {
-        tx.send(Item::Events(std::mem::replace(
-            out,
-            Vec::with_capacity(CHUNK),
-        )))
-        .is_ok()
+    let mut order = InputOrder {
+        stats: RunStats::default(),
+        heap: BinaryHeap::with_capacity(reorder_window + 1),
+        out: Vec::with_capacity(CHUNK),
+        arrival: 0,
+        reorder_window,
+        tx: &tx,
     };
-    while let Some(frame) = framer.next() {
-        let frame = match frame {
-            Ok(f) => f,
-            Err(e) => {
-                let _ = tx.send(Item::Failed(TransformError::io(
-                    format!("reading {origin}"),
-                    e,
-                )));
-                return;
+    let mut framer = Framer::with_rules(reader, framing);
+    let mut last_bytes = 0;
+    let mut batch = Vec::with_capacity(workers::BATCH);
+    let mut read_error = None;
+    loop {
+        let frame = match framer.next() {
+            Some(Ok(f)) => Some(f),
+            Some(Err(e)) => {
+                read_error = Some(TransformError::io(format!("reading {origin}"), e));
+                None
             }
+            None => None,
         };
         bytes.fetch_add(framer.bytes_read - last_bytes, Ordering::Relaxed);
         last_bytes = framer.bytes_read;
-        let (source_name, result) = match (&frame.error, as_normalized(&frame.text)) {
-            (Some(reason), _) => ("unknown".to_owned(), Err(reason.clone())),
-            (None, Some(parsed)) => ("normalized".to_owned(), parsed),
-            (None, None) => {
-                let source = match config.source {
-                    SourceChoice::Fixed(s) => Some(s),
-                    SourceChoice::Auto => normalizer.vendors().sniff(&frame.text),
-                };
-                (
-                    source.map_or("unknown", Source::name).to_owned(),
-                    match source {
-                        Some(s) => normalizer.normalize(s, &frame.text).map(|n| n.event),
-                        None => Err(normalizer
-                            .vendors()
-                            .unrecognized(", nor a normalized event", "use --source to force one")),
-                    },
-                )
-            }
-        };
-        let counts = stats.per_source.entry(source_name.clone()).or_default();
-        match result {
-            Ok(event) => {
-                counts.0 += 1;
-                heap.push(ByTime(event, arrival));
-                arrival += 1;
-                if heap.len() > config.reorder_window
-                    && let Some(ByTime(e, _)) = heap.pop()
-                {
-                    out.push(e);
-                    if out.len() >= CHUNK && !send_chunk(&mut out) {
+        let end = frame.is_none();
+        if let Some(f) = frame {
+            batch.push(f);
+        }
+        if batch.len() >= workers::BATCH || (end && !batch.is_empty()) {
+            let frames = std::mem::replace(&mut batch, Vec::with_capacity(workers::BATCH));
+            match workers.submit(frames) {
+                Ok(Some(done)) => {
+                    if !order.take(done) {
                         return;
                     }
                 }
-            }
-            Err(reason) => {
-                counts.1 += 1;
-                let dead = DeadLetter {
-                    ingest_time: Utc::now(),
-                    source: source_name,
-                    reason,
-                    origin: Some(format!("{origin}:{}", frame.line)),
-                    raw: match frame.bytes {
-                        Some(b) => b,
-                        None => redact_secrets(&frame.text).into_owned().into_bytes(),
-                    },
-                };
-                if tx.send(Item::Dead(dead)).is_err() {
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = tx.send(Item::Failed(e));
                     return;
                 }
             }
         }
-    }
-    while let Some(ByTime(e, _)) = heap.pop() {
-        out.push(e);
-        if out.len() >= CHUNK && !send_chunk(&mut out) {
-            return;
+        if end {
+            break;
         }
     }
-    if !out.is_empty() && !send_chunk(&mut out) {
+    // The batches still in flight, in order.
+    loop {
+        match workers.next() {
+            Ok(Some(done)) => {
+                if !order.take(done) {
+                    return;
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send(Item::Failed(e));
+                return;
+            }
+        }
+    }
+    if let Some(e) = read_error {
+        let _ = tx.send(Item::Failed(e));
         return;
     }
-    let _ = tx.send(Item::Stats(stats));
+    if !order.finish() {
+        return;
+    }
+    let _ = tx.send(Item::Stats(order.stats));
 }
 
-/// A record that is an already normalized event (has the event's required keys) parses as one.
-fn as_normalized(text: &str) -> Option<Result<NormalizedEvent, String>> {
-    let t = text.trim_start();
-    if !t.starts_with('{') || !t.contains("\"event_uid\"") || !t.contains("\"native_action\"") {
-        return None;
+/// One input's outcomes, in file order, through its reorder buffer into time-ordered chunks.
+struct InputOrder<'a> {
+    stats: RunStats,
+    heap: BinaryHeap<ByTime>,
+    out: Vec<NormalizedEvent>,
+    arrival: u64,
+    reorder_window: usize,
+    tx: &'a SyncSender<Item>,
+}
+
+impl InputOrder<'_> {
+    /// Takes a batch's outcomes; `false` when the merge has gone (stop reading).
+    fn take(&mut self, outcomes: Vec<Outcome>) -> bool {
+        for outcome in outcomes {
+            match outcome {
+                Outcome::Event(source, event) => {
+                    self.stats.per_source.entry(source).or_default().0 += 1;
+                    self.heap.push(ByTime(event, self.arrival));
+                    self.arrival += 1;
+                    if self.heap.len() > self.reorder_window
+                        && let Some(ByTime(e, _)) = self.heap.pop()
+                    {
+                        self.out.push(e);
+                        if self.out.len() >= CHUNK && !self.send_chunk() {
+                            return false;
+                        }
+                    }
+                }
+                Outcome::Dead(source, dead) => {
+                    self.stats.per_source.entry(source).or_default().1 += 1;
+                    if self.tx.send(Item::Dead(dead)).is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
     }
-    let v: serde_json::Value = serde_json::from_str(t).ok()?;
-    let o = v.as_object()?;
-    if !(o.contains_key("event_uid") && o.contains_key("native_action") && o.contains_key("feed")) {
-        return None;
+
+    /// Empties the reorder buffer.
+    fn finish(&mut self) -> bool {
+        while let Some(ByTime(e, _)) = self.heap.pop() {
+            self.out.push(e);
+            if self.out.len() >= CHUNK && !self.send_chunk() {
+                return false;
+            }
+        }
+        self.out.is_empty() || self.send_chunk()
     }
-    Some(serde_json::from_value(v).map_err(|e| format!("not a valid normalized event: {e}")))
+
+    fn send_chunk(&mut self) -> bool {
+        let chunk = std::mem::replace(&mut self.out, Vec::with_capacity(CHUNK));
+        self.tx.send(Item::Events(chunk)).is_ok()
+    }
 }
 
 /// Reader thread ends, merged in event-time order.
@@ -293,13 +327,19 @@ fn merge_thread(
     out: tokio::sync::mpsc::Sender<(Vec<NormalizedEvent>, Vec<DeadLetter>)>,
     bytes: Arc<AtomicU64>,
 ) -> Result<RunStats, TransformError> {
+    let pool = Pool::start(&config.normalize, config.source, config.workers)?;
+    let framing = MappingSet::load(&config.normalize)?.vendors().framing();
     let mut merge = Merge { inputs: Vec::new() };
     let mut handles = Vec::new();
     for input in inputs {
         let (tx, rx) = sync_channel(4);
-        let cfg = config.clone();
+        let ordered = pool.ordered(&input.name());
+        let framing = framing.clone();
         let b = bytes.clone();
-        handles.push(std::thread::spawn(move || read_input(input, cfg, tx, b)));
+        let window = config.reorder_window;
+        handles.push(std::thread::spawn(move || {
+            read_input(input, framing, ordered, window, tx, b)
+        }));
         merge.inputs.push((rx, VecDeque::new(), false));
     }
     let mut stats = RunStats::default();

@@ -2,6 +2,7 @@
 //! event or one dead letter out, by the VRL programs in `vrl-mappings/`. Each vendor is a folder
 //! `vrl-mappings/sources/<folder>/` with its descriptor `vendor.toml` ([`VendorRegistry`]).
 
+mod compile;
 mod config;
 mod framing;
 mod framing_rules;
@@ -14,6 +15,7 @@ mod sniff;
 mod value;
 mod vendor;
 
+pub use compile::{Compiled, compile_sources};
 pub use config::NormalizeConfig;
 pub use framing::{Frame, Framer, MAX_RECORD_BYTES};
 pub use framing_rules::FramingRules;

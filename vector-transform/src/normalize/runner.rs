@@ -1,16 +1,16 @@
 //! Runs the VRL programs: the same text Vector compiles, through the same `vrl` crate.
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use vrl::compiler::runtime::{Runtime, Terminate};
 use vrl::compiler::state::RuntimeState;
-use vrl::compiler::{Program, TargetValue, TimeZone, compile};
-use vrl::diagnostic::Formatter;
+use vrl::compiler::{Program, TargetValue, TimeZone};
 use vrl::value::{Secrets, Value};
 
-use super::{MappingSet, NormalizeConfig, Source, VendorRegistry};
+use super::compile::compile_sources;
+use super::{MappingSet, NormalizeConfig, Source, SourceChoice, VendorRegistry};
 use crate::TransformError;
 use crate::internal_events::{MappingAborted, MappingRejected};
 use mdm_audit_store::event::{NormalizedEvent, to_micros};
@@ -24,16 +24,12 @@ pub struct Normalized {
     pub mapping: String,
 }
 
-/// Programs compiled in this process, by the SHA-256 of their source text: compiling the mappings
-/// costs seconds (VRL's type checker clones type state at every expression), so every normalizer of
-/// a process (one per input file in `ingest`, a pool in `serve`) shares one compilation.
-type ProgramCache = Mutex<HashMap<[u8; 32], Arc<Vec<Program>>>>;
-static COMPILED: LazyLock<ProgramCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
-
-/// Compiled programs for every source, and a reusable VRL runtime.
+/// Compiled programs for the sources a run needs, and a reusable VRL runtime.
 pub struct Normalizer {
+    mappings: Arc<MappingSet>,
     vendors: VendorRegistry,
-    programs: Arc<Vec<Program>>,
+    /// By vendor position; `None` until a record of that vendor needs it.
+    programs: Vec<Option<Arc<Program>>>,
     timezone: TimeZone,
     runtime: Runtime,
     now: fn() -> DateTime<Utc>,
@@ -48,59 +44,47 @@ impl std::fmt::Debug for Normalizer {
 }
 
 impl Normalizer {
-    /// Compiles the program of every source from `mappings` (or reuses this process's compilation
-    /// of the same text).
+    /// Compiles the program of every source from `mappings` (in parallel, or reuses this process's
+    /// compilation of the same text).
     pub fn new(mappings: &MappingSet, config: &NormalizeConfig) -> Result<Self, TransformError> {
+        Self::for_choice(mappings, config, SourceChoice::Auto)
+    }
+
+    /// Compiles the programs `choice` needs up front: one vendor's for `Fixed`, every vendor's
+    /// for `Auto`. A record of a vendor not compiled yet compiles its program on first use.
+    pub fn for_choice(
+        mappings: &MappingSet,
+        config: &NormalizeConfig,
+        choice: SourceChoice,
+    ) -> Result<Self, TransformError> {
         let timezone = parse_timezone(&config.timezone)?;
         let vendors = mappings.vendors().clone();
-        let texts: Vec<String> = vendors
-            .sources()
-            .iter()
-            .map(|s| mappings.program_source(*s))
-            .collect();
-        let key: [u8; 32] = {
-            use sha2::Digest;
-            let mut h = sha2::Sha256::new();
-            for (s, t) in vendors.sources().iter().zip(&texts) {
-                h.update(s.name().as_bytes());
-                h.update([0]);
-                h.update((t.len() as u64).to_be_bytes());
-                h.update(t.as_bytes());
-            }
-            h.finalize().into()
+        let wanted: Vec<Source> = match choice {
+            SourceChoice::Fixed(s) => vec![s],
+            SourceChoice::Auto => vendors.sources().to_vec(),
         };
-        let cached = COMPILED.lock().ok().and_then(|c| c.get(&key).cloned());
-        let programs = match cached {
-            Some(p) => p,
-            None => {
-                let functions = vrl::stdlib::all();
-                let mut programs = Vec::with_capacity(texts.len());
-                for (source, text) in vendors.sources().iter().zip(&texts) {
-                    let result =
-                        compile(text, &functions).map_err(|diags| TransformError::VrlCompile {
-                            source_name: source.name().to_owned(),
-                            diagnostics: format!(
-                                "{}\nline numbers above count through the concatenated files:\n{}",
-                                Formatter::new(text, diags),
-                                line_table(mappings, *source)
-                            ),
-                        })?;
-                    programs.push(result.program);
-                }
-                let programs = Arc::new(programs);
-                if let Ok(mut c) = COMPILED.lock() {
-                    c.insert(key, programs.clone());
-                }
-                programs
+        let mut programs = vec![None; vendors.sources().len()];
+        for compiled in compile_sources(mappings, &wanted)? {
+            if let Some(i) = vendors.position(compiled.source) {
+                programs[i] = Some(compiled.program);
             }
-        };
+        }
         Ok(Self {
+            mappings: Arc::new(mappings.clone()),
             vendors,
             programs,
             timezone,
             runtime: Runtime::new(RuntimeState::default()),
             now: Utc::now,
         })
+    }
+
+    /// [`Self::for_choice`] on the mapping set a config names.
+    pub fn from_config_for(
+        config: &NormalizeConfig,
+        choice: SourceChoice,
+    ) -> Result<Self, TransformError> {
+        Self::for_choice(&MappingSet::load(config)?, config, choice)
     }
 
     /// Builds a normalizer from a config: the mappings directory if one is set, else the embedded files.
@@ -143,7 +127,7 @@ impl Normalizer {
             metadata: Value::Object(BTreeMap::new()),
             secrets: Secrets::default(),
         };
-        let Some(program) = self.vendors.position(source).map(|i| &self.programs[i]) else {
+        let Some(i) = self.vendors.position(source) else {
             return Err(Terminate::Error(
                 format!(
                     "no program for source {source}: these mappings have {}",
@@ -152,7 +136,17 @@ impl Normalizer {
                 .into(),
             ));
         };
-        let result = self.runtime.resolve(&mut target, program, &self.timezone);
+        let program = match &self.programs[i] {
+            Some(p) => p.clone(),
+            None => {
+                let compiled = compile_sources(&self.mappings, &[source])
+                    .map_err(|e| Terminate::Error(e.to_string().into()))?;
+                let p = compiled[0].program.clone();
+                self.programs[i] = Some(p.clone());
+                p
+            }
+        };
+        let result = self.runtime.resolve(&mut target, &program, &self.timezone);
         self.runtime.clear();
         result.map(|_| target)
     }
@@ -186,19 +180,6 @@ impl Normalizer {
         event.ingest_time = Some(to_micros((self.now)()));
         Ok(Normalized { event, mapping })
     }
-}
-
-/// "first-last  path" for each file of the program, to find a diagnostic's file.
-fn line_table(mappings: &MappingSet, source: Source) -> String {
-    let mut out = String::new();
-    let mut first = 1;
-    for path in mappings.program_files(source) {
-        let content = mappings.get(path).unwrap_or_default();
-        let lines = content.lines().count().max(1);
-        out.push_str(&format!("  {first:>5}-{:<5} {path}\n", first + lines - 1));
-        first += lines;
-    }
-    out
 }
 
 /// Parses a TZ database name (or `local`) as Vector's `timezone` option does.

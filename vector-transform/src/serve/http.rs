@@ -23,7 +23,7 @@ use super::body::{Parsed, decode_body, parse_events, parse_raw};
 use super::commit::{CommitSettings, Job, JobOutcome, Msg, run_committer};
 use super::metrics::Metrics;
 use super::peer::ClientCertificate;
-use crate::normalize::{MappingSet, VendorRegistry};
+use crate::normalize::{MappingSet, SourceChoice, VendorRegistry};
 use crate::pipeline::Stage;
 use crate::{Normalizer, TransformError};
 use mdm_audit_store::{AuditWriter, StoreError, StoreLocation};
@@ -376,7 +376,10 @@ async fn post_raw(
         let pooled = sh.normalizers.lock().ok().and_then(|mut p| p.pop());
         let mut normalizer = match pooled {
             Some(n) => n,
-            None => Normalizer::from_config(&sh.config.normalize)?,
+            None => Normalizer::from_config_for(
+                &sh.config.normalize,
+                choice.map_or(SourceChoice::Auto, SourceChoice::Fixed),
+            )?,
         };
         let parsed = parse_raw(&mut normalizer, choice, &origin, &body);
         if let Ok(mut p) = sh.normalizers.lock() {
