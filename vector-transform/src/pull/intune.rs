@@ -302,12 +302,8 @@ impl IntunePuller {
         let (mut pages, mut records) = (0u64, 0u64);
         while let Some(page) = pager.next_page().await? {
             let newest = page.iter().filter_map(|r| activity_time(r)).max();
-            let counts = sink
-                .page(&page, &format!("{what} page {}", pages + 1))
+            self.store_page(sink, &what, &page, &mut pages, &mut records)
                 .await?;
-            pages += 1;
-            records += page.len() as u64;
-            self.progress.page(&what, pages, &counts);
             let advanced = newest.is_some_and(|n| watermark.is_none_or(|w| n > w));
             if advanced {
                 watermark = newest;
@@ -322,6 +318,40 @@ impl IntunePuller {
         Ok(())
     }
 
+    /// `Some(now)` when `stream`'s last complete snapshot is older than `every` (or there is none).
+    async fn snapshot_due(
+        &self,
+        checkpoints: &mut CheckpointStore,
+        stream: &str,
+        every: Duration,
+    ) -> Result<Option<DateTime<Utc>>, PullError> {
+        let last = checkpoints
+            .load(SOURCE, &self.config.tenant_id, stream)
+            .await?
+            .and_then(|c| c.watermark);
+        let now = Utc::now();
+        let every = chrono::Duration::from_std(every).unwrap_or_default();
+        Ok(last.is_none_or(|l| now - l >= every).then_some(now))
+    }
+
+    /// Stores one page through the sink, counts it and shows it.
+    async fn store_page(
+        &self,
+        sink: &mut Sink,
+        what: &str,
+        page: &[String],
+        pages: &mut u64,
+        records: &mut u64,
+    ) -> Result<(), PullError> {
+        let counts = sink
+            .page(page, &format!("{what} page {}", *pages + 1))
+            .await?;
+        *pages += 1;
+        *records += page.len() as u64;
+        self.progress.page(what, *pages, &counts);
+        Ok(())
+    }
+
     async fn devices_snapshot(
         &self,
         sink: &mut Sink,
@@ -329,15 +359,9 @@ impl IntunePuller {
         every: Duration,
     ) -> Result<(), PullError> {
         const STREAM: &str = "managedDevices";
-        let last = checkpoints
-            .load(SOURCE, &self.config.tenant_id, STREAM)
-            .await?
-            .and_then(|c| c.watermark);
-        let now = Utc::now();
-        let every = chrono::Duration::from_std(every).unwrap_or_default();
-        if last.is_some_and(|l| now - l < every) {
+        let Some(now) = self.snapshot_due(checkpoints, STREAM, every).await? else {
             return Ok(());
-        }
+        };
         let url = self.graph("deviceManagement/managedDevices")?;
         let what = format!("intune {STREAM}");
         let mut pager = Pager::new(
@@ -349,12 +373,8 @@ impl IntunePuller {
         );
         let (mut pages, mut records) = (0u64, 0u64);
         while let Some(page) = pager.next_page().await? {
-            let counts = sink
-                .page(&page, &format!("{what} page {}", pages + 1))
+            self.store_page(sink, &what, &page, &mut pages, &mut records)
                 .await?;
-            pages += 1;
-            records += page.len() as u64;
-            self.progress.page(&what, pages, &counts);
         }
         // The snapshot is complete: its start time is the stream's checkpoint.
         checkpoints

@@ -14,10 +14,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use serde::Deserialize;
 
-use super::{CheckpointStore, IntunePuller, Pager, PullError, SOURCE, Sink};
+use super::{CheckpointStore, IntunePuller, Pager, PullError, Sink};
 
 /// The permission the RBAC collections need (Graph application permission).
 pub const ROLES_PERMISSION: &str = "DeviceManagementRBAC.Read.All";
@@ -79,15 +79,9 @@ impl IntunePuller {
         every: Duration,
     ) -> Result<(), PullError> {
         const STREAM: &str = "roleAssignments";
-        let last = checkpoints
-            .load(SOURCE, &self.config.tenant_id, STREAM)
-            .await?
-            .and_then(|c| c.watermark);
-        let now = Utc::now();
-        let every = chrono::Duration::from_std(every).unwrap_or_default();
-        if last.is_some_and(|l| now - l < every) {
+        let Some(now) = self.snapshot_due(checkpoints, STREAM, every).await? else {
             return Ok(());
-        }
+        };
         let definitions = self
             .all("roleDefinitions", "deviceManagement/roleDefinitions")
             .await?;
@@ -130,12 +124,8 @@ impl IntunePuller {
                 })?;
                 out.push(record);
             }
-            let counts = sink
-                .page(&out, &format!("{what} page {}", pages + 1))
+            self.store_page(sink, &what, &out, &mut pages, &mut records)
                 .await?;
-            pages += 1;
-            records += out.len() as u64;
-            self.progress.page(&what, pages, &counts);
         }
         checkpoints
             .save(&self.checkpoint(STREAM, Some(now), pages, records, true))
