@@ -220,14 +220,7 @@ fn answer(
 ) -> (u16, Response) {
     let valid = st.tokens.get(bearer).is_some_and(|t| Instant::now() < *t);
     if !valid || st.refuse_tokens {
-        return (
-            401,
-            graph_error(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                "Lifetime validation failed, the token is expired.",
-            ),
-        );
+        return (401, expired_token());
     }
     if st.forbidden.contains(name) {
         return (
@@ -261,14 +254,7 @@ fn answer(
         }
         Some(Fault::ExpireToken) => {
             st.tokens.insert(bearer.to_owned(), Instant::now());
-            return (
-                401,
-                graph_error(
-                    StatusCode::UNAUTHORIZED,
-                    "InvalidAuthenticationToken",
-                    "Lifetime validation failed, the token is expired.",
-                ),
-            );
+            return (401, expired_token());
         }
         None => {}
     }
@@ -471,4 +457,13 @@ pub fn pull_intune(
         cmd.env(k, v);
     }
     cmd
+}
+
+/// Graph's answer to an expired or unknown access token.
+fn expired_token() -> Response {
+    graph_error(
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+        "Lifetime validation failed, the token is expired.",
+    )
 }

@@ -16,7 +16,7 @@ use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use crate::normalize::{Framer, FramingRules, RunStats, SourceChoice};
 use crate::pipeline::{Pipeline, Stage};
-use crate::{DeadLetter, MappingSet, NormalizeConfig, NormalizedEvent, TransformError};
+use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, TransformError};
 
 mod workers;
 
@@ -328,7 +328,7 @@ fn merge_thread(
     bytes: Arc<AtomicU64>,
 ) -> Result<RunStats, TransformError> {
     let pool = Pool::start(&config.normalize, config.source, config.workers)?;
-    let framing = MappingSet::load(&config.normalize)?.vendors().framing();
+    let framing = pool.framing();
     let mut merge = Merge { inputs: Vec::new() };
     let mut handles = Vec::new();
     for input in inputs {

@@ -12,7 +12,7 @@ use std::thread::JoinHandle;
 
 use chrono::Utc;
 
-use crate::normalize::{Frame, SourceChoice, redact_secrets};
+use crate::normalize::{Frame, FramingRules, MappingSet, SourceChoice, redact_secrets};
 use crate::{DeadLetter, NormalizeConfig, NormalizedEvent, Normalizer, Source, TransformError};
 
 /// Frames per batch handed to a worker: large enough that the channel hop is noise next to the VRL
@@ -38,6 +38,7 @@ pub struct Pool {
     tx: Option<SyncSender<Task>>,
     handles: Vec<JoinHandle<()>>,
     workers: usize,
+    framing: Arc<FramingRules>,
 }
 
 impl std::fmt::Debug for Pool {
@@ -57,17 +58,15 @@ impl Pool {
         workers: usize,
     ) -> Result<Self, TransformError> {
         let workers = workers.max(1);
-        // The first normalizer compiles the programs; the others reuse that compilation (the
-        // process's compile cache) and get their own runtime.
-        let mut first = Some(Normalizer::from_config_for(config, choice)?);
+        // The mappings are read once; the first normalizer compiles the programs, the others reuse
+        // that compilation (the process's compile cache) and get their own runtime.
+        let mappings = MappingSet::load(config)?;
+        let framing = mappings.vendors().framing();
         let (tx, rx) = sync_channel::<Task>(workers * 2);
         let rx = Arc::new(Mutex::new(rx));
         let mut handles = Vec::with_capacity(workers);
         for i in 0..workers {
-            let normalizer = match first.take() {
-                Some(n) => n,
-                None => Normalizer::from_config_for(config, choice)?,
-            };
+            let normalizer = Normalizer::for_choice(&mappings, config, choice)?;
             let rx = rx.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("normalize-{i}"))
@@ -79,7 +78,13 @@ impl Pool {
             tx: Some(tx),
             handles,
             workers,
+            framing,
         })
+    }
+
+    /// How records of the pool's vendors span lines.
+    pub fn framing(&self) -> Arc<FramingRules> {
+        self.framing.clone()
     }
 
     /// A reader's handle: submits batches and returns their outcomes in submission order.
