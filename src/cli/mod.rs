@@ -8,6 +8,7 @@ mod keygen;
 mod narrate;
 mod normalize;
 mod pull;
+mod query;
 mod report;
 mod review;
 mod serve;
@@ -51,6 +52,9 @@ enum Command {
     /// Recompute every hash chain of the store from the files on disk and name the first broken
     /// link (exit status 2 when anything is broken).
     Verify(verify::VerifyArgs),
+    /// Query the store from the command line with the Grafana plugin's engine: your read-only SQL,
+    /// or the timeline with the plugin's filters; printed as a table, CSV, JSON or NDJSON.
+    Query(query::QueryArgs),
     /// Write a cited, verified narrative of the store (period summary, incident timeline, change
     /// review, device lifecycle, admin activity); template narrator, or an OpenAI-compatible LLM.
     Narrate(narrate::NarrateArgs),
@@ -142,6 +146,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Serve(args) => serve::run(args),
         Command::Pull(args) => pull::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Query(args) => query::run(args),
         Command::Narrate(args) => narrate::run(args),
         Command::Report(args) => report::run(args),
         Command::Review(args) => review::run(args),

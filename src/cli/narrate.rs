@@ -88,7 +88,7 @@ pub struct NarrativeArgs {
     pub llm_temperature: f32,
 }
 
-fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
+pub(super) fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -105,18 +105,31 @@ fn parse_time(s: &str, end_of_day: bool) -> Result<DateTime<Utc>, CliError> {
     Ok(t.map(|t| t.and_utc()).unwrap_or_default())
 }
 
+/// `--from` and `--to` as `narrate` reads them: `to` defaults to now, `from` to 7 days before `to`.
+pub(super) fn range_of(
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), CliError> {
+    let to = match to {
+        Some(s) => parse_time(s, true)?,
+        None => Utc::now(),
+    };
+    let from = match from {
+        Some(s) => parse_time(s, false)?,
+        None => to - chrono::Duration::days(7),
+    };
+    if from > to {
+        return Err(CliError::Usage(format!(
+            "--from ({from}) is after --to ({to})"
+        )));
+    }
+    Ok((from, to))
+}
+
 impl NarrativeArgs {
     /// The range.
     pub fn range(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), CliError> {
-        let to = match &self.to {
-            Some(s) => parse_time(s, true)?,
-            None => Utc::now(),
-        };
-        let from = match &self.from {
-            Some(s) => parse_time(s, false)?,
-            None => to - chrono::Duration::days(7),
-        };
-        Ok((from, to))
+        range_of(self.from.as_deref(), self.to.as_deref())
     }
 
     /// The narrate options (an LLM when --llm-url is set).

@@ -30,7 +30,7 @@ const DEVICE_COLUMNS: [&str; 3] = ["device_name", "device_serial", "device_id"];
 use crate::frames::{batches_to_frame, with_executed, with_notice};
 use crate::plugin::narrative::{NarrativeRequest, narrative};
 use crate::plugin::{Instance, MdmPlugin};
-use crate::query::{MdmQuery, QueryType, StatsGroupBy, StatsMetric};
+use crate::query::{Filters, MdmQuery, QueryType, StatsGroupBy, StatsMetric};
 
 /// A failed query: the message says what to change; Grafana shows it on the panel.
 #[derive(Debug, thiserror::Error)]
@@ -166,7 +166,17 @@ pub async fn timeline_df(
     q: &MdmQuery,
     range: &Range,
 ) -> Result<DataFrame, EngineError> {
-    let df = engine.events(range, &q.filters()).await?;
+    timeline_of(engine, range, &q.filters()).await
+}
+
+/// The timeline of `range` and `filters`, newest first: what the `timeline` query type and
+/// `mdm-audit query` show.
+pub async fn timeline_of(
+    engine: &Engine,
+    range: &Range,
+    filters: &Filters,
+) -> Result<DataFrame, EngineError> {
+    let df = engine.events(range, filters).await?;
     newest_first(df.select(timeline_columns())?)
 }
 
