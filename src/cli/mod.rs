@@ -8,6 +8,7 @@ mod keygen;
 mod narrate;
 mod normalize;
 mod pull;
+mod pull_ws1;
 mod report;
 mod review;
 mod serve;
@@ -45,7 +46,7 @@ enum Command {
     /// records (POST /v1/raw/{source}); group commit, 2xx only once durable, /health, /metrics.
     Serve(serve::ServeArgs),
     /// Pull audit events from a vendor's REST API (intune: Microsoft Graph auditEvents and
-    /// managedDevices), paged, throttling-aware, checkpointed in the store; into the store through
+    /// managedDevices; ws1: Workspace ONE UEM event log), paged, throttling-aware, checkpointed in the store; into the store through
     /// the VRL mappings, or onto stdout for Vector's exec source.
     Pull(pull::PullArgs),
     /// Recompute every hash chain of the store from the files on disk and name the first broken

@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mdm_audit_store::{WriterOptions, default_writer_id};
 use mdm_audit_transform::pull::intune::{IntuneConfig, IntunePuller};
+use mdm_audit_transform::pull::ws1::Ws1Puller;
 use mdm_audit_transform::pull::{
     CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink, parse_duration, parse_since,
     serve_metrics,
@@ -15,6 +16,7 @@ use mdm_audit_transform::pull::{
 use mdm_audit_transform::{Normalizer, pipeline::Pipeline};
 
 use super::correlate_args::CorrelateArgs;
+use super::pull_ws1::Ws1Args;
 use super::store_args::{SigningArgs, StoreArgs, runtime};
 use super::{CliError, MappingArgs};
 
@@ -23,12 +25,35 @@ use super::{CliError, MappingArgs};
 enum Vendor {
     /// Microsoft Intune through Microsoft Graph.
     Intune,
+    /// Workspace ONE UEM through its REST API (event log: device and console events).
+    Ws1,
+}
+
+/// The puller of the chosen vendor.
+enum Puller {
+    Intune(IntunePuller),
+    Ws1(Ws1Puller),
+}
+
+impl Puller {
+    async fn run_once(
+        &self,
+        sink: &mut Sink,
+        checkpoints: &mut CheckpointStore,
+    ) -> Result<(), PullError> {
+        match self {
+            Puller::Intune(p) => p.run_once(sink, checkpoints).await,
+            Puller::Ws1(p) => p.run_once(sink, checkpoints).await,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// The vendor API to pull from. Credentials come only from the environment: for intune
-    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET.
+    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET; for ws1
+    /// MDM_AUDIT_WS1_CLIENT_ID, MDM_AUDIT_WS1_CLIENT_SECRET and MDM_AUDIT_WS1_TENANT_CODE (or files named by
+    /// the same names with _FILE).
     #[arg(value_enum, value_name = "VENDOR")]
     vendor: Vendor,
     #[command(flatten)]
@@ -105,6 +130,8 @@ pub struct PullArgs {
     #[arg(long)]
     no_fsync: bool,
     #[command(flatten)]
+    ws1: Ws1Args,
+    #[command(flatten)]
     mapping: MappingArgs,
     #[command(flatten)]
     correlate: CorrelateArgs,
@@ -145,41 +172,32 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
     if args.max_pages == 0 {
         return Err(CliError::Usage("--max-pages must be at least 1".into()));
     }
-    let config = match args.vendor {
-        Vendor::Intune => IntuneConfig {
-            login_url: args.login_url.clone(),
-            graph_url: args.graph_url.clone(),
-            graph_version: args.graph_version.clone(),
-            tenant_id: env("MDM_AUDIT_INTUNE_TENANT_ID")?,
-            client_id: env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
-            client_secret: Secret::new(env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
-            since,
-            overlap: duration("--overlap", &args.overlap)?,
-            max_pages: args.max_pages,
-            devices_every: if args.no_devices {
-                None
-            } else {
-                Some(duration("--devices-every", &args.devices_every)?)
-            },
-            roles_every: if args.no_roles {
-                None
-            } else {
-                Some(duration("--roles-every", &args.roles_every)?)
-            },
-            retry,
-        },
+    let progress = Progress::new(|line| eprintln!("pull {line}"));
+    let (puller, vendor) = match args.vendor {
+        Vendor::Intune => (
+            Puller::Intune(intune_puller(&args, since, retry, &progress)?),
+            "intune",
+        ),
+        Vendor::Ws1 => {
+            let config = args.ws1.config(
+                since,
+                duration("--overlap", &args.overlap)?,
+                args.max_pages,
+                retry,
+            )?;
+            let p = Ws1Puller::new(config, progress.clone()).map_err(pull_error)?;
+            (Puller::Ws1(p), "ws1")
+        }
     };
     let location = args.store.location()?;
     let mut writer = WriterOptions::new(args.writer_id.clone().unwrap_or_else(default_writer_id));
     writer.fsync = !args.no_fsync;
     writer.signer = args.signing.signer()?;
-    let progress = Progress::new(|line| eprintln!("pull {line}"));
-    let puller = IntunePuller::new(config, progress.clone()).map_err(pull_error)?;
     args.correlate.config()?;
     let rt = runtime()?;
     rt.block_on(async {
         if let Some(addr) = args.metrics_listen {
-            let bound = serve_metrics(addr, "intune", progress.clone())
+            let bound = serve_metrics(addr, vendor, progress.clone())
                 .await
                 .map_err(pull_error)?;
             eprintln!("pull: metrics on http://{bound}/metrics");
@@ -190,7 +208,7 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
             let normalizer = Normalizer::from_config(&args.mapping.config())?;
             let source = normalizer
                 .vendors()
-                .parse("intune")
+                .parse(vendor)
                 .map_err(CliError::Usage)?;
             let stage = args.correlate.stage(&location).await?;
             Sink::Store {
@@ -230,6 +248,37 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
             ExitCode::SUCCESS
         })
     })
+}
+
+fn intune_puller(
+    args: &PullArgs,
+    since: chrono::DateTime<chrono::Utc>,
+    retry: RetryPolicy,
+    progress: &Progress,
+) -> Result<IntunePuller, CliError> {
+    let config = IntuneConfig {
+        login_url: args.login_url.clone(),
+        graph_url: args.graph_url.clone(),
+        graph_version: args.graph_version.clone(),
+        tenant_id: env("MDM_AUDIT_INTUNE_TENANT_ID")?,
+        client_id: env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
+        client_secret: Secret::new(env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
+        since,
+        overlap: duration("--overlap", &args.overlap)?,
+        max_pages: args.max_pages,
+        devices_every: if args.no_devices {
+            None
+        } else {
+            Some(duration("--devices-every", &args.devices_every)?)
+        },
+        roles_every: if args.no_roles {
+            None
+        } else {
+            Some(duration("--roles-every", &args.roles_every)?)
+        },
+        retry,
+    };
+    IntunePuller::new(config, progress.clone()).map_err(pull_error)
 }
 
 fn pull_error(e: PullError) -> CliError {

@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use url::Url;
 
 use super::{Progress, PullError};
@@ -128,6 +130,11 @@ pub struct ApiClient {
     policy: RetryPolicy,
     token: Mutex<Option<Token>>,
     progress: Progress,
+    /// Headers every API call sends besides the bearer token (Workspace ONE's `aw-tenant-code` and
+    /// versioned `Accept`); sensitive values are marked so and never printed.
+    headers: HeaderMap,
+    /// What a [`PullError::Denied`] tells the operator to do.
+    denied_hint: &'static str,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -175,7 +182,31 @@ impl ApiClient {
             policy,
             token: Mutex::new(None),
             progress,
+            headers: HeaderMap::new(),
+            denied_hint: "grant it, with admin consent, and retry",
         })
+    }
+
+    /// Sends header `name: value` with every API call (not with token requests); `Accept` replaces
+    /// the default `application/json`. A `sensitive` value (an API key) is marked so: never printed.
+    pub fn with_header(
+        mut self,
+        name: &'static str,
+        value: &str,
+        sensitive: bool,
+    ) -> Result<Self, PullError> {
+        let mut v = HeaderValue::from_str(value)
+            .map_err(|_| PullError::Setup(format!("the {name} header value is not valid")))?;
+        v.set_sensitive(sensitive);
+        self.headers.insert(HeaderName::from_static(name), v);
+        Ok(self)
+    }
+
+    /// What a 401 or 403 error tells the operator to do, after naming the missing permission
+    /// (default: Entra's "grant it, with admin consent, and retry").
+    pub fn with_denied_hint(mut self, hint: &'static str) -> Self {
+        self.denied_hint = hint;
+        self
     }
 
     fn backoff(&self) -> ExponentialBuilder {
@@ -316,12 +347,14 @@ impl ApiClient {
             let token = self.token(renewed).await?;
             let result = self
                 .with_retries(what, || {
-                    Self::send(
-                        self.http
-                            .get(url.clone())
-                            .header(AUTHORIZATION, format!("Bearer {token}"))
-                            .header("Accept", "application/json"),
-                    )
+                    let mut request = self
+                        .http
+                        .get(url.clone())
+                        .header(AUTHORIZATION, format!("Bearer {token}"));
+                    if !self.headers.contains_key(ACCEPT) {
+                        request = request.header(ACCEPT, "application/json");
+                    }
+                    Self::send(request.headers(self.headers.clone()))
                 })
                 .await;
             match result {
@@ -335,6 +368,7 @@ impl ApiClient {
                         what: what.to_owned(),
                         status: 401,
                         permission: permission.to_owned(),
+                        hint: self.denied_hint,
                         detail: format!("the token was refused even after renewing it: {body}"),
                     });
                 }
@@ -343,6 +377,7 @@ impl ApiClient {
                         what: what.to_owned(),
                         status: 403,
                         permission: permission.to_owned(),
+                        hint: self.denied_hint,
                         detail: body,
                     });
                 }
