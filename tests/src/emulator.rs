@@ -116,3 +116,45 @@ pub fn pull_command(
         .stdin(std::process::Stdio::null());
     cmd
 }
+
+/// Runs a `mdm-audit pull` command to its end off the async runtime (the emulator keeps serving).
+pub async fn run_pull(mut cmd: std::process::Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().expect("run mdm-audit pull"))
+        .await
+        .expect("join")
+}
+
+/// A command's stderr as text.
+pub fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The requests of `served` to `endpoint`.
+pub fn served_to(served: &[Served], endpoint: &str) -> Vec<Served> {
+    served
+        .iter()
+        .filter(|s| s.endpoint == endpoint)
+        .cloned()
+        .collect()
+}
+
+/// Asserts every event_uid of the store at `store` is stored exactly once; returns them.
+pub async fn stored_once(store: &std::path::Path) -> std::collections::BTreeSet<String> {
+    let (ctx, _) = crate::query::open_store(store).await;
+    let counts = crate::query::event_uid_counts(&ctx).await;
+    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
+    assert!(twice.is_empty(), "stored more than once: {twice:?}");
+    counts.into_keys().collect()
+}
+
+/// Waits (up to 30 s) until the file `log` has at least `lines` lines containing `needle`.
+pub fn wait_for_lines(log: &std::path::Path, needle: &str, lines: usize) -> bool {
+    for _ in 0..3000 {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if text.lines().filter(|l| l.contains(needle)).count() >= lines {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    false
+}

@@ -63,6 +63,8 @@ pub struct Ws1State {
     pub failing_pages: HashSet<(String, u64)>,
     /// Pages after the second answer the second one again (`Page` 1): the paging repeats.
     pub repeat_page: bool,
+    /// Pages after the second hold the second one's entries, under their own page number.
+    pub repeat_entries: bool,
     /// `Total` always promises one more page, which is filled with new entries: it never ends.
     pub endless: bool,
     /// Event types (`Device`, `Console`) the role may not read: 403.
@@ -286,7 +288,12 @@ fn answer(
     } else {
         number
     };
-    let offset = shown as usize * size;
+    let from = if st.repeat_entries && number >= 2 {
+        1
+    } else {
+        shown
+    };
+    let offset = from as usize * size;
     let mut page: Vec<Value> = entries.iter().skip(offset).take(size).cloned().collect();
     let mut total = entries.len();
     if st.endless {
@@ -387,6 +394,7 @@ impl Ws1Emulator {
             faults: VecDeque::new(),
             failing_pages: HashSet::new(),
             repeat_page: false,
+            repeat_entries: false,
             endless: false,
             forbidden: HashSet::new(),
             served: Vec::new(),

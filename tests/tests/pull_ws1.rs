@@ -6,27 +6,17 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::emulator::{Fault, Served};
-use mdm_audit_tests::query::{event_uid_counts, open_store, present_texts, sql};
+use mdm_audit_tests::emulator::{Fault, run_pull, served_to, stderr, stored_once, wait_for_lines};
+use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::ws1_api::{Ws1Emulator, console_events, device_events, pull_ws1};
 use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run mdm-audit pull"))
-        .await
-        .expect("join")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// The event_uid of each entry, as `api_event_log.vrl` makes it: the hash of its type and Id.
 fn uids(entries: &[Value]) -> BTreeSet<String> {
@@ -43,29 +33,12 @@ fn uids(entries: &[Value]) -> BTreeSet<String> {
         .collect()
 }
 
-/// Asserts every stored event_uid is stored once; returns them.
-async fn stored_once(store: &Path) -> BTreeSet<String> {
-    let (ctx, _) = open_store(store).await;
-    let counts = event_uid_counts(&ctx).await;
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    counts.into_keys().collect()
-}
-
 async fn checkpoint(store: &Path, emu: &Ws1Emulator, stream: &str) -> Option<Checkpoint> {
     let loc = StoreLocation::parse(&store.display().to_string(), Default::default()).expect("loc");
     CheckpointStore::new(loc, WriterOptions::new("test-reader"))
         .load("ws1", &emu.tenant(), stream)
         .await
         .expect("load the checkpoint")
-}
-
-fn of(served: &[Served], endpoint: &str) -> Vec<Served> {
-    served
-        .iter()
-        .filter(|s| s.endpoint == endpoint)
-        .cloned()
-        .collect()
 }
 
 fn summary(err: &str) -> String {
@@ -91,19 +64,19 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
         ]
         .into()
     });
-    let out = run(pull_ws1(&emu, &store, &[])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &[])).await;
     let err = stderr(&out);
     assert!(out.status.success(), "pull failed:\n{err}");
     let all: Vec<Value> = devices.iter().chain(&consoles).cloned().collect();
     assert_eq!(stored_once(&store).await, uids(&all));
 
     let served = emu.served();
-    let dev = of(&served, "eventlog/Device");
+    let dev = served_to(&served, "eventlog/Device");
     let statuses: Vec<u16> = dev.iter().map(|s| s.status).collect();
     assert_eq!(statuses, [429, 429, 503, 401, 200, 200, 200]);
-    assert_eq!(of(&served, "eventlog/Console").len(), 1);
+    assert_eq!(served_to(&served, "eventlog/Console").len(), 1);
     // Renewed once after the 401, not in a loop.
-    assert_eq!(of(&served, "token").len(), 2);
+    assert_eq!(served_to(&served, "token").len(), 2);
     // Retry-After: 1 is honoured; without it the backoff starts at --retry-delay (20 ms).
     let waited = dev[1].at - dev[0].at;
     assert!(waited >= Duration::from_millis(990), "{waited:?}");
@@ -180,7 +153,7 @@ async fn the_tenant_code_is_required_and_missing_permissions_are_named() {
     // A wrong REST API key: 401, renewed once, then an error naming the header and the permission.
     let mut cmd = pull_ws1(&emu, &store, &[]);
     cmd.env("MDM_AUDIT_WS1_TENANT_CODE", "not-the-tenant-key");
-    let out = run(cmd).await;
+    let out = run_pull(cmd).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -189,14 +162,14 @@ async fn the_tenant_code_is_required_and_missing_permissions_are_named() {
     );
     assert!(!err.contains("not-the-tenant-key"), "{err}");
     let served = emu.served();
-    assert_eq!(of(&served, "token").len(), 2, "one renewal, no loop");
-    assert_eq!(of(&served, "eventlog/Device").len(), 2);
+    assert_eq!(served_to(&served, "token").len(), 2, "one renewal, no loop");
+    assert_eq!(served_to(&served, "eventlog/Device").len(), 2);
 
     // No key at all: a usage error naming the variable, before any request.
     let before = emu.served().len();
     let mut cmd = pull_ws1(&emu, &store, &[]);
     cmd.env_remove("MDM_AUDIT_WS1_TENANT_CODE");
-    let out = run(cmd).await;
+    let out = run_pull(cmd).await;
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("MDM_AUDIT_WS1_TENANT_CODE is not set"),
@@ -211,7 +184,7 @@ async fn the_tenant_code_is_required_and_missing_permissions_are_named() {
     let mut cmd = pull_ws1(&emu, &store, &[]);
     cmd.env_remove("MDM_AUDIT_WS1_TENANT_CODE")
         .env("MDM_AUDIT_WS1_TENANT_CODE_FILE", &key_file);
-    let out = run(cmd).await;
+    let out = run_pull(cmd).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored_once(&store).await.len(), 3);
 
@@ -219,7 +192,7 @@ async fn the_tenant_code_is_required_and_missing_permissions_are_named() {
     emu.set(|s| {
         s.forbidden.insert("Console".into());
     });
-    let out = run(pull_ws1(&emu, &store, &[])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &[])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -232,7 +205,7 @@ async fn the_tenant_code_is_required_and_missing_permissions_are_named() {
     // A wrong client secret: the token service's error, without the secret.
     let mut cmd = pull_ws1(&emu, &store, &[]);
     cmd.env("MDM_AUDIT_WS1_CLIENT_SECRET", "wrong~secret~value");
-    let out = run(cmd).await;
+    let out = run_pull(cmd).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("invalid_client"), "{err}");
@@ -249,7 +222,7 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
     emu.set(|s| {
         s.failing_pages.insert(("Device".into(), 2));
     });
-    let out = run(pull_ws1(
+    let out = run_pull(pull_ws1(
         &emu,
         &store,
         &["--max-retries", "2", "--no-console-events"],
@@ -261,7 +234,7 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
         err.contains("failed after retries") && err.contains("503"),
         "{err}"
     );
-    let third = of(&emu.served(), "eventlog/Device")
+    let third = served_to(&emu.served(), "eventlog/Device")
         .into_iter()
         .filter(|s| s.query["page"] == "2")
         .count();
@@ -279,11 +252,11 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
 
     emu.set(|s| s.failing_pages.clear());
     let before = emu.served().len();
-    let out = run(pull_ws1(&emu, &store, &["--no-console-events"])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &["--no-console-events"])).await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     // Resumed at the checkpoint minus the 15 minute overlap.
-    let resumed = of(&emu.served()[before..], "eventlog/Device");
+    let resumed = served_to(&emu.served()[before..], "eventlog/Device");
     assert_eq!(resumed[0].query["startdate"], "2026-03-02T07:54:07.000Z");
     assert_eq!(resumed[0].query["page"], "0");
     let line = summary(&err);
@@ -305,7 +278,7 @@ async fn a_page_that_repeats_or_paging_that_never_ends_stops_the_run_with_a_clea
     let devices = device_events(15, "2026-03-02T08:00:00Z");
     let emu = Ws1Emulator::start(devices.clone(), vec![]).await;
     emu.set(|s| s.repeat_page = true);
-    let out = run(pull_ws1(&emu, &store, &["--no-console-events"])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &["--no-console-events"])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -314,13 +287,31 @@ async fn a_page_that_repeats_or_paging_that_never_ends_stops_the_run_with_a_clea
     );
     // The two pages read before the repeat are stored; the repeated one is not read again.
     assert_eq!(stored_once(&store).await, uids(&devices[..10]));
-    assert_eq!(of(&emu.served(), "eventlog/Device").len(), 3);
+    assert_eq!(served_to(&emu.served(), "eventlog/Device").len(), 3);
 
+    // The same entries again under the next page number: caught by their content.
     emu.set(|s| {
         s.repeat_page = false;
+        s.repeat_entries = true;
+    });
+    let out = run_pull(pull_ws1(
+        &emu,
+        &dir.path().join("other"),
+        &["--no-console-events"],
+    ))
+    .await;
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("page 2 holds the same records as page 1: the paging repeats"),
+        "{err}"
+    );
+
+    emu.set(|s| {
+        s.repeat_entries = false;
         s.endless = true;
     });
-    let out = run(pull_ws1(
+    let out = run_pull(pull_ws1(
         &emu,
         &store,
         &["--no-console-events", "--max-pages", "4"],
@@ -346,7 +337,7 @@ async fn stdout_writes_the_entries_as_uem_returns_them() {
     let devices = device_events(7, "2026-03-02T08:00:00Z");
     let consoles = console_events(4, "2026-03-02T08:00:00Z");
     let emu = Ws1Emulator::start(devices.clone(), consoles.clone()).await;
-    let out = run(pull_ws1(&emu, &store, &["--stdout"])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &["--stdout"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .expect("utf-8")
@@ -371,18 +362,6 @@ async fn stdout_writes_the_entries_as_uem_returns_them() {
     );
 }
 
-/// Waits until `log` has at least `lines` lines containing `needle`.
-fn wait_for(log: &Path, needle: &str, lines: usize) -> bool {
-    for _ in 0..3000 {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.lines().filter(|l| l.contains(needle)).count() >= lines {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -400,7 +379,7 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
         let mut child = cmd.spawn().expect("spawn");
         let ok = tokio::task::spawn_blocking({
             let log = log.clone();
-            move || wait_for(&log, ": page ", round)
+            move || wait_for_lines(&log, ": page ", round)
         })
         .await
         .expect("join");
@@ -417,7 +396,7 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
     let all: Vec<Value> = devices.iter().chain(&consoles).cloned().collect();
     let partial = stored_once(&store).await;
     assert!(partial.len() < all.len(), "the kills came too late");
-    let out = run(pull_ws1(&emu, &store, &[])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &[])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored_once(&store).await, uids(&all));
     let out = run_ok(
@@ -432,7 +411,7 @@ async fn entries_map_to_the_same_vocabulary_as_the_syslog_feed() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path().join("store");
     let emu = Ws1Emulator::start(vec![], console_events(2, "2026-03-02T08:00:00Z")).await;
-    let out = run(pull_ws1(&emu, &store, &["--no-device-events"])).await;
+    let out = run_pull(pull_ws1(&emu, &store, &["--no-device-events"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let (ctx, _) = open_store(&store).await;
     let rows = sql(
@@ -453,4 +432,58 @@ async fn entries_map_to_the_same_vocabulary_as_the_syslog_feed() {
             "akumar@contoso.com signed in to the Workspace ONE UEM console.",
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_keeps_pulling_and_exposes_its_counters_labelled_ws1() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let devices = device_events(4, "2026-03-02T08:00:00Z");
+    let emu = Ws1Emulator::start(devices.clone(), vec![]).await;
+    emu.set(|s| s.faults = [Fault::Throttle(None)].into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let log = dir.path().join("every.log");
+    let mut cmd = pull_ws1(
+        &emu,
+        &store,
+        &["--every", "1s", "--metrics-listen", &listen],
+    );
+    cmd.stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"));
+    let mut child = cmd.spawn().expect("spawn");
+    let ok = tokio::task::spawn_blocking({
+        let log = log.clone();
+        move || wait_for_lines(&log, "run done", 2)
+    })
+    .await
+    .expect("join");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(ok, "no second run:\n{text}");
+    let metrics = reqwest::get(format!("http://{listen}/metrics"))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    child.kill().expect("kill");
+    let _ = child.wait();
+    let value = |name: &str| -> u64 {
+        let key = format!("mdm_audit_pull_{name}_total{{source=\"ws1\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&key))
+            .unwrap_or_else(|| panic!("{key} not in:\n{metrics}"))
+            .parse()
+            .expect("number")
+    };
+    assert_eq!(value("stored_events"), 4, "{metrics}");
+    assert!(value("duplicate_events") >= 4, "{metrics}");
+    assert_eq!(value("rate_limit_waits"), 1, "{metrics}");
+    assert_eq!(value("failed_runs"), 0, "{metrics}");
+    assert_eq!(stored_once(&store).await, uids(&devices));
 }
