@@ -8,6 +8,7 @@ mod keygen;
 mod narrate;
 mod normalize;
 mod pull;
+mod pull_jamf;
 mod report;
 mod review;
 mod serve;
@@ -45,8 +46,9 @@ enum Command {
     /// records (POST /v1/raw/{source}); group commit, 2xx only once durable, /health, /metrics.
     Serve(serve::ServeArgs),
     /// Pull audit events from a vendor's REST API (intune: Microsoft Graph auditEvents and
-    /// managedDevices), paged, throttling-aware, checkpointed in the store; into the store through
-    /// the VRL mappings, or onto stdout for Vector's exec source.
+    /// managedDevices; jamf: Jamf Pro API management history, inventory and object history), paged,
+    /// throttling-aware, checkpointed in the store; into the store through the VRL mappings, or onto
+    /// stdout for Vector's exec source.
     Pull(pull::PullArgs),
     /// Recompute every hash chain of the store from the files on disk and name the first broken
     /// link (exit status 2 when anything is broken).

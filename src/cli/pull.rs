@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mdm_audit_store::{WriterOptions, default_writer_id};
 use mdm_audit_transform::pull::intune::{IntuneConfig, IntunePuller};
+use mdm_audit_transform::pull::jamf::JamfPuller;
 use mdm_audit_transform::pull::{
     CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink, parse_duration, parse_since,
     serve_metrics,
@@ -15,6 +16,7 @@ use mdm_audit_transform::pull::{
 use mdm_audit_transform::{Normalizer, pipeline::Pipeline};
 
 use super::correlate_args::CorrelateArgs;
+use super::pull_jamf::{Common, JamfArgs};
 use super::store_args::{SigningArgs, StoreArgs, runtime};
 use super::{CliError, MappingArgs};
 
@@ -23,12 +25,43 @@ use super::{CliError, MappingArgs};
 enum Vendor {
     /// Microsoft Intune through Microsoft Graph.
     Intune,
+    /// Jamf Pro through the Jamf Pro API.
+    Jamf,
+}
+
+/// The puller of the chosen vendor.
+enum Puller {
+    Intune(IntunePuller),
+    Jamf(JamfPuller),
+}
+
+impl Puller {
+    /// The vendor's source name (checkpoints, mappings, metrics label).
+    fn source(&self) -> &'static str {
+        match self {
+            Puller::Intune(_) => "intune",
+            Puller::Jamf(_) => "jamf",
+        }
+    }
+
+    async fn run_once(
+        &self,
+        sink: &mut Sink,
+        checkpoints: &mut CheckpointStore,
+    ) -> Result<(), PullError> {
+        match self {
+            Puller::Intune(p) => p.run_once(sink, checkpoints).await,
+            Puller::Jamf(p) => p.run_once(sink, checkpoints).await,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// The vendor API to pull from. Credentials come only from the environment: for intune
-    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET.
+    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET; for
+    /// jamf MDM_AUDIT_JAMF_CLIENT_ID and MDM_AUDIT_JAMF_CLIENT_SECRET, or MDM_AUDIT_JAMF_USERNAME and
+    /// MDM_AUDIT_JAMF_PASSWORD (each secret also from a file named by ..._FILE).
     #[arg(value_enum, value_name = "VENDOR")]
     vendor: Vendor,
     #[command(flatten)]
@@ -78,11 +111,11 @@ pub struct PullArgs {
     /// Graph API version (intune): v1.0 or beta.
     #[arg(long, default_value = "v1.0", value_parser = ["v1.0", "beta"], value_name = "VERSION")]
     graph_version: String,
-    /// How often a managedDevices snapshot is taken (intune); it is skipped while the last one is
-    /// younger.
+    /// How often a device snapshot is taken (intune: managedDevices; jamf: computers and mobile
+    /// devices inventory); it is skipped while the last one is younger.
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     devices_every: String,
-    /// Take no managedDevices snapshots (intune).
+    /// Take no device snapshots (intune: managedDevices; jamf: inventory).
     #[arg(long)]
     no_devices: bool,
     /// How often a snapshot of the role assignments, with their role definitions and members, is
@@ -108,6 +141,8 @@ pub struct PullArgs {
     mapping: MappingArgs,
     #[command(flatten)]
     correlate: CorrelateArgs,
+    #[command(flatten)]
+    jamf: JamfArgs,
 }
 
 fn duration(flag: &str, text: &str) -> Result<Duration, CliError> {
@@ -145,41 +180,58 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
     if args.max_pages == 0 {
         return Err(CliError::Usage("--max-pages must be at least 1".into()));
     }
-    let config = match args.vendor {
-        Vendor::Intune => IntuneConfig {
-            login_url: args.login_url.clone(),
-            graph_url: args.graph_url.clone(),
-            graph_version: args.graph_version.clone(),
-            tenant_id: env("MDM_AUDIT_INTUNE_TENANT_ID")?,
-            client_id: env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
-            client_secret: Secret::new(env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
-            since,
-            overlap: duration("--overlap", &args.overlap)?,
-            max_pages: args.max_pages,
-            devices_every: if args.no_devices {
-                None
-            } else {
-                Some(duration("--devices-every", &args.devices_every)?)
-            },
-            roles_every: if args.no_roles {
-                None
-            } else {
-                Some(duration("--roles-every", &args.roles_every)?)
-            },
-            retry,
-        },
+    let devices_every = if args.no_devices {
+        None
+    } else {
+        Some(duration("--devices-every", &args.devices_every)?)
+    };
+    let progress = Progress::new(|line| eprintln!("pull {line}"));
+    let puller = match args.vendor {
+        Vendor::Intune => Puller::Intune(
+            IntunePuller::new(
+                IntuneConfig {
+                    login_url: args.login_url.clone(),
+                    graph_url: args.graph_url.clone(),
+                    graph_version: args.graph_version.clone(),
+                    tenant_id: env("MDM_AUDIT_INTUNE_TENANT_ID")?,
+                    client_id: env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
+                    client_secret: Secret::new(env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
+                    since,
+                    overlap: duration("--overlap", &args.overlap)?,
+                    max_pages: args.max_pages,
+                    devices_every,
+                    roles_every: if args.no_roles {
+                        None
+                    } else {
+                        Some(duration("--roles-every", &args.roles_every)?)
+                    },
+                    retry,
+                },
+                progress.clone(),
+            )
+            .map_err(pull_error)?,
+        ),
+        Vendor::Jamf => {
+            let common = Common {
+                since,
+                overlap: duration("--overlap", &args.overlap)?,
+                max_pages: args.max_pages,
+                inventory_every: devices_every,
+                retry,
+            };
+            let config = args.jamf.config(common, duration)?;
+            Puller::Jamf(JamfPuller::new(config, progress.clone()).map_err(pull_error)?)
+        }
     };
     let location = args.store.location()?;
     let mut writer = WriterOptions::new(args.writer_id.clone().unwrap_or_else(default_writer_id));
     writer.fsync = !args.no_fsync;
     writer.signer = args.signing.signer()?;
-    let progress = Progress::new(|line| eprintln!("pull {line}"));
-    let puller = IntunePuller::new(config, progress.clone()).map_err(pull_error)?;
     args.correlate.config()?;
     let rt = runtime()?;
     rt.block_on(async {
         if let Some(addr) = args.metrics_listen {
-            let bound = serve_metrics(addr, "intune", progress.clone())
+            let bound = serve_metrics(addr, puller.source(), progress.clone())
                 .await
                 .map_err(pull_error)?;
             eprintln!("pull: metrics on http://{bound}/metrics");
@@ -190,7 +242,7 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
             let normalizer = Normalizer::from_config(&args.mapping.config())?;
             let source = normalizer
                 .vendors()
-                .parse("intune")
+                .parse(puller.source())
                 .map_err(CliError::Usage)?;
             let stage = args.correlate.stage(&location).await?;
             Sink::Store {

@@ -8,8 +8,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 pub mod estate;
+pub mod jamf_api;
 pub mod json;
 pub mod plugin;
+pub mod pull;
 pub mod query;
 pub mod serve;
 pub mod vendor_api;

@@ -122,7 +122,8 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn parse_query(raw: Option<&str>) -> BTreeMap<String, String> {
+/// The decoded query parameters of a request (shared with [`crate::jamf_api`]).
+pub(crate) fn parse_query(raw: Option<&str>) -> BTreeMap<String, String> {
     url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .into_owned()
         .collect()

@@ -5,11 +5,12 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::query::{event_uid_counts, open_store, present_texts, sql};
+use mdm_audit_tests::pull::{run, stderr, stored_once, wait_for};
+use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
     Fault, GraphEmulator, Served, audit_events, managed_devices, pull_intune, role_assignments,
     role_definitions,
@@ -18,31 +19,11 @@ use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
 
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run mdm-audit pull"))
-        .await
-        .expect("join")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 fn ids(events: &[Value]) -> BTreeSet<String> {
     events
         .iter()
         .map(|e| e["id"].as_str().expect("id").to_owned())
         .collect()
-}
-
-/// Each event_uid of the store and how often it is stored; asserts every one is stored once and
-/// returns the set.
-async fn stored_once(store: &Path) -> BTreeSet<String> {
-    let (ctx, _) = open_store(store).await;
-    let counts = event_uid_counts(&ctx).await;
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    counts.into_keys().collect()
 }
 
 async fn checkpoint(store: &Path, emulator: &GraphEmulator) -> Option<Checkpoint> {
@@ -329,18 +310,6 @@ async fn devices_are_stored_as_snapshots() {
         present_texts(&rows, "device_name"),
         ["DESKTOP-0000", "DESKTOP-0001", "DESKTOP-0002"]
     );
-}
-
-/// Waits until `log` has at least `lines` lines containing `needle`.
-fn wait_for(log: &Path, needle: &str, lines: usize) -> bool {
-    for _ in 0..3000 {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.lines().filter(|l| l.contains(needle)).count() >= lines {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

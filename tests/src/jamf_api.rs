@@ -1,0 +1,451 @@
+//! A Jamf Pro API emulator for the `mdm-audit pull jamf` tests: an HTTP server on 127.0.0.1 port 0,
+//! inside the test, answering as Jamf documents its API, with the same scripted faults as the Graph
+//! emulator ([`crate::vendor_api::Fault`]) and a log of the requests it served.
+//!
+//! Jamf Pro API, as documented:
+//! - API client token: `POST /api/oauth/token`, form `grant_type=client_credentials`, `client_id`,
+//!   `client_secret`; answer `{"access_token", "scope", "token_type": "Bearer", "expires_in"}`, a bad
+//!   client 401 `{"error": "invalid_client"}`
+//!   (<https://developer.jamf.com/jamf-pro/docs/client-credentials>);
+//! - user account token: `POST /api/v1/auth/token` with HTTP basic authentication; answer
+//!   `{"token", "expires"}` (`expires` an ISO 8601 time; 20 minutes by default), bad credentials 401
+//!   (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-overview>, "Authentication and
+//!   authorization"; <https://developer.jamf.com/jamf-pro/reference/post_v1-auth-token>);
+//! - collections paged with `page` (from 0) and `page-size`, `sort` and an RSQL `filter`, answering
+//!   `{"totalCount", "results": [...]}`
+//!   (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-overview>, "Pagination, sorting and
+//!   filtering"; <https://developer.jamf.com/jamf-pro/docs/filtering-with-rsql>);
+//! - `GET /api/v2/mdm/commands` (<https://developer.jamf.com/jamf-pro/reference/get_v2-mdm-commands>),
+//!   `GET /api/v1/computers-inventory` with `section` parameters
+//!   (<https://developer.jamf.com/jamf-pro/reference/get_v1-computers-inventory>),
+//!   `GET /api/v2/mobile-devices/detail`
+//!   (<https://developer.jamf.com/jamf-pro/reference/get_v2-mobile-devices-detail>), and object
+//!   lists with their `{id}/history` (`{"id", "username", "date", "note", "details"}`,
+//!   <https://developer.jamf.com/jamf-pro/reference/get_v1-scripts-id-history>);
+//! - errors: `{"httpStatus", "errors": [{"code", "description", "id", "field"}]}`; 401 for a missing
+//!   or expired token, 403 for a privilege the API role lacks
+//!   (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-overview>, "Response codes");
+//! - throttling: 429, with `Retry-After` when the server sends one
+//!   (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-scalability-best-practices>).
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::vendor_api::{Fault, Served, parse_query};
+
+mod records;
+
+pub use records::{computers, history_entries, mdm_commands, mobile_devices, scripts};
+
+/// What the Jamf Pro emulator serves and how it misbehaves.
+#[derive(Debug)]
+pub struct JamfState {
+    /// The API client it accepts.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+    /// The user account it accepts (basic authentication).
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// MDM commands (`/api/v2/mdm/commands` results), any order.
+    pub commands: Vec<Value>,
+    /// Computer inventory records.
+    pub computers: Vec<Value>,
+    /// Mobile device inventory records.
+    pub mobile_devices: Vec<Value>,
+    /// Scripts (`/api/v1/scripts`) with their history entries.
+    pub scripts: Vec<(Value, Vec<Value>)>,
+    /// Lifetime of the tokens issued, seconds.
+    pub token_lifetime: u64,
+    /// Delay before each collection answer (to kill a run mid-way).
+    pub page_delay: Duration,
+    /// Faults for the next collection requests, in order.
+    pub faults: VecDeque<Fault>,
+    /// `page` numbers of the MDM commands that always answer 503.
+    pub failing_pages: HashSet<u64>,
+    /// The server ignores `page` and answers page 0 every time.
+    pub ignore_page: bool,
+    /// Collections answering 403 (`mdmCommands`, `computersInventory`, `mobileDevices`, `scripts`).
+    pub forbidden: HashSet<String>,
+    /// Every token is refused (401).
+    pub refuse_tokens: bool,
+    /// Requests served (`endpoint`: `oauth`, `auth`, `mdmCommands`, `computersInventory`,
+    /// `mobileDevices`, `scripts`, `scriptHistory`).
+    pub served: Vec<Served>,
+    tokens: BTreeMap<String, Instant>,
+    issued: u64,
+}
+
+type Shared = Arc<Mutex<JamfState>>;
+
+/// The Jamf Pro emulator.
+#[derive(Debug)]
+pub struct JamfEmulator {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Shared,
+}
+
+fn jamf_error(status: StatusCode, code: &str, description: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"httpStatus": status.as_u16(), "errors": [
+            {"code": code, "description": description, "id": "0", "field": null}]})),
+    )
+        .into_response()
+}
+
+fn served(st: &mut JamfState, endpoint: &str, query: BTreeMap<String, String>, status: u16) {
+    st.served.push(Served {
+        endpoint: endpoint.into(),
+        query,
+        status,
+        at: Instant::now(),
+    });
+}
+
+fn issue(st: &mut JamfState) -> (String, u64) {
+    st.issued += 1;
+    let value = format!("eyJhbGciOiJIUzI1NiJ9.jamf-emulated-{}", st.issued);
+    let lifetime = st.token_lifetime;
+    st.tokens.insert(
+        value.clone(),
+        Instant::now() + Duration::from_secs(lifetime),
+    );
+    (value, lifetime)
+}
+
+async fn oauth_token(State(s): State<Shared>, body: String) -> Response {
+    let form: BTreeMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let mut st = s.lock().expect("state");
+    let ok = form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("client_id") == Some(&st.client_id)
+        && form.get("client_secret") == Some(&st.client_secret);
+    served(
+        &mut st,
+        "oauth",
+        BTreeMap::new(),
+        if ok { 200 } else { 401 },
+    );
+    if !ok {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "invalid_client"})),
+        )
+            .into_response();
+    }
+    let (token, lifetime) = issue(&mut st);
+    axum::Json(json!({"access_token": token, "scope": "api-role:3",
+        "token_type": "Bearer", "expires_in": lifetime}))
+    .into_response()
+}
+
+async fn auth_token(State(s): State<Shared>, headers: HeaderMap) -> Response {
+    let mut st = s.lock().expect("state");
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", st.username, st.password))
+    );
+    let ok = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    served(&mut st, "auth", BTreeMap::new(), if ok { 200 } else { 401 });
+    if !ok {
+        return jamf_error(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_CREDENTIALS",
+            "Unauthorized",
+        );
+    }
+    let (token, lifetime) = issue(&mut st);
+    let expires = chrono::Utc::now() + chrono::Duration::seconds(lifetime as i64);
+    axum::Json(json!({"token": token,
+        "expires": expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}))
+    .into_response()
+}
+
+/// `dateSent>="2026-03-01T00:00:00.000Z"` (RSQL, the value quoted or not) -> the time.
+fn rsql_since(
+    filter: Option<&String>,
+    field: &str,
+) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let v = filter?.strip_prefix(field)?.strip_prefix(">=")?;
+    chrono::DateTime::parse_from_rfc3339(v.trim_matches('"')).ok()
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_default()
+}
+
+async fn api(State(s): State<Shared>, uri: Uri, headers: HeaderMap) -> Response {
+    let delay = s.lock().expect("state").page_delay;
+    tokio::time::sleep(delay).await;
+    let query = parse_query(uri.query());
+    let mut st = s.lock().expect("state");
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
+        .to_owned();
+    let path = uri.path().to_owned();
+    let endpoint = match path.as_str() {
+        "/api/v2/mdm/commands" => "mdmCommands",
+        "/api/v1/computers-inventory" => "computersInventory",
+        "/api/v2/mobile-devices/detail" => "mobileDevices",
+        "/api/v1/scripts" => "scripts",
+        p if p.starts_with("/api/v1/scripts/") && p.ends_with("/history") => "scriptHistory",
+        // Object types the emulated server has none of.
+        p if p.starts_with("/api/") && !p.ends_with("/history") => "empty",
+        _ => "unknown",
+    };
+    let (status, response) = answer(&mut st, endpoint, &path, &query, &bearer);
+    served(&mut st, endpoint, query, status);
+    response
+}
+
+fn answer(
+    st: &mut JamfState,
+    endpoint: &str,
+    path: &str,
+    query: &BTreeMap<String, String>,
+    bearer: &str,
+) -> (u16, Response) {
+    let valid = st.tokens.get(bearer).is_some_and(|t| Instant::now() < *t);
+    if !valid || st.refuse_tokens {
+        return (
+            401,
+            jamf_error(StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "Unauthorized"),
+        );
+    }
+    if st.forbidden.contains(endpoint) {
+        return (
+            403,
+            jamf_error(
+                StatusCode::FORBIDDEN,
+                "INVALID_PRIVILEGE",
+                "Forbidden: the API role lacks a privilege this request needs",
+            ),
+        );
+    }
+    match st.faults.pop_front() {
+        Some(Fault::Throttle(after)) => {
+            let mut r = jamf_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOO_MANY_REQUESTS",
+                "Too many requests",
+            );
+            if let Some(a) = after {
+                r.headers_mut()
+                    .insert("retry-after", a.to_string().parse().expect("header"));
+            }
+            return (429, r);
+        }
+        Some(Fault::Server(code)) => {
+            let status = StatusCode::from_u16(code).expect("status");
+            return (
+                code,
+                jamf_error(status, "SERVICE_UNAVAILABLE", "Service unavailable"),
+            );
+        }
+        Some(Fault::ExpireToken) => {
+            st.tokens.insert(bearer.to_owned(), Instant::now());
+            return (
+                401,
+                jamf_error(StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "Unauthorized"),
+            );
+        }
+        None => {}
+    }
+    let page: u64 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
+    let size: usize = query
+        .get("page-size")
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(100);
+    if endpoint == "mdmCommands" && st.failing_pages.contains(&page) {
+        return (
+            503,
+            jamf_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "Service unavailable",
+            ),
+        );
+    }
+    let records: Vec<Value> = match endpoint {
+        "mdmCommands" => {
+            let since = rsql_since(query.get("filter"), "dateSent");
+            let mut v: Vec<Value> = st
+                .commands
+                .iter()
+                .filter(|c| {
+                    since.is_none_or(|s| {
+                        chrono::DateTime::parse_from_rfc3339(text(c, "dateSent"))
+                            .is_ok_and(|t| t >= s)
+                    })
+                })
+                .cloned()
+                .collect();
+            if query.get("sort").map(String::as_str) == Some("dateSent:asc") {
+                v.sort_by(|a, b| text(a, "dateSent").cmp(text(b, "dateSent")));
+            }
+            v
+        }
+        "computersInventory" => st.computers.clone(),
+        "mobileDevices" => st.mobile_devices.clone(),
+        "scripts" => st.scripts.iter().map(|(s, _)| s.clone()).collect(),
+        "scriptHistory" => {
+            let id = path.split('/').nth(4).unwrap_or_default();
+            let since = rsql_since(query.get("filter"), "date");
+            st.scripts
+                .iter()
+                .filter(|(s, _)| text(s, "id") == id)
+                .flat_map(|(_, h)| h.iter())
+                .filter(|e| {
+                    since.is_none_or(|s| {
+                        chrono::DateTime::parse_from_rfc3339(text(e, "date")).is_ok_and(|t| t >= s)
+                    })
+                })
+                .cloned()
+                .collect()
+        }
+        "empty" => Vec::new(),
+        _ => {
+            return (
+                404,
+                jamf_error(StatusCode::NOT_FOUND, "NOT_FOUND", "Resource not found"),
+            );
+        }
+    };
+    let page = if st.ignore_page { 0 } else { page as usize };
+    let results: Vec<Value> = records
+        .iter()
+        .skip(page * size)
+        .take(size)
+        .cloned()
+        .collect();
+    (
+        200,
+        axum::Json(json!({"totalCount": records.len(), "results": results})).into_response(),
+    )
+}
+
+impl JamfEmulator {
+    /// Starts the emulator (on the current tokio runtime) serving `commands`.
+    pub async fn start(commands: Vec<Value>) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the emulator");
+        let addr = listener.local_addr().expect("address");
+        let state = Arc::new(Mutex::new(JamfState {
+            client_id: "3f2a7c1e-9b0d-4e5f-8a6b-7c1d2e3f4a5b".into(),
+            client_secret: "jamf-Emulated-Client-Secret-4YqZ9".into(),
+            username: "audit-reader".into(),
+            password: "emulated~Jamf~password-7".into(),
+            commands,
+            computers: Vec::new(),
+            mobile_devices: Vec::new(),
+            scripts: Vec::new(),
+            token_lifetime: 1200,
+            page_delay: Duration::ZERO,
+            faults: VecDeque::new(),
+            failing_pages: HashSet::new(),
+            ignore_page: false,
+            forbidden: HashSet::new(),
+            refuse_tokens: false,
+            served: Vec::new(),
+            tokens: BTreeMap::new(),
+            issued: 0,
+        }));
+        let app = Router::new()
+            .route("/api/oauth/token", post(oauth_token))
+            .route("/api/v1/auth/token", post(auth_token))
+            .fallback(api)
+            .with_state(state.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state }
+    }
+
+    /// Its base URL (`http://127.0.0.1:port`), for `--jamf-url`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes its state.
+    pub fn set(&self, f: impl FnOnce(&mut JamfState)) {
+        f(&mut self.state.lock().expect("state"));
+    }
+
+    /// The requests served so far.
+    pub fn served(&self) -> Vec<Served> {
+        self.state.lock().expect("state").served.clone()
+    }
+
+    /// The environment of an API client (`client`) or a user account.
+    pub fn credentials(&self, client: bool) -> Vec<(&'static str, String)> {
+        let st = self.state.lock().expect("state");
+        if client {
+            vec![
+                ("MDM_AUDIT_JAMF_CLIENT_ID", st.client_id.clone()),
+                ("MDM_AUDIT_JAMF_CLIENT_SECRET", st.client_secret.clone()),
+            ]
+        } else {
+            vec![
+                ("MDM_AUDIT_JAMF_USERNAME", st.username.clone()),
+                ("MDM_AUDIT_JAMF_PASSWORD", st.password.clone()),
+            ]
+        }
+    }
+}
+
+/// `mdm-audit pull jamf` against `emulator` into `store` with an API client's credentials in its
+/// environment, records from 2026-03-01 on, page size 5, short retry delays; `extra` follows.
+pub fn pull_jamf(
+    emulator: &JamfEmulator,
+    store: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(crate::cli_binary());
+    cmd.args(["pull", "jamf", "--store"])
+        .arg(store)
+        .args([
+            "--jamf-url",
+            &emulator.url(),
+            "--since",
+            "2026-03-01T00:00:00Z",
+            "--jamf-page-size",
+            "5",
+            "--retry-delay",
+            "20ms",
+            "--writer-id",
+            "puller",
+        ])
+        .args(extra)
+        .env_remove("MDM_AUDIT_STORE")
+        .env_remove("MDM_AUDIT_WRITER_ID")
+        .env_remove("MDM_AUDIT_JAMF_URL")
+        .env_remove("MDM_AUDIT_JAMF_USERNAME")
+        .env_remove("MDM_AUDIT_JAMF_PASSWORD")
+        .stdin(std::process::Stdio::null());
+    for (k, v) in emulator.credentials(true) {
+        cmd.env(k, v);
+    }
+    cmd
+}
