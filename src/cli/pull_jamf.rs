@@ -18,10 +18,11 @@ pub struct JamfArgs {
     /// Records per page of every Jamf Pro API request (jamf; `page-size`).
     #[arg(long, default_value_t = 100, value_name = "N")]
     jamf_page_size: u64,
-    /// How often the object history (scripts, PreStage enrollments, categories) is read (jamf).
+    /// How often the object history (scripts, PreStage enrollments, categories) and the computer and
+    /// mobile device management history (Classic API) are read (jamf).
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     history_every: String,
-    /// Read no object history (jamf).
+    /// Read no object or management history (jamf).
     #[arg(long)]
     no_history: bool,
 }

@@ -22,6 +22,13 @@
 //!   (<https://developer.jamf.com/jamf-pro/reference/get_v2-mobile-devices-detail>), and object
 //!   lists with their `{id}/history` (`{"id", "username", "date", "note", "details"}`,
 //!   <https://developer.jamf.com/jamf-pro/reference/get_v1-scripts-id-history>);
+//! - Classic API management history, unpaged JSON: `GET /JSSResource/computers` (`{"computers": [{"id",
+//!   "name"}]}`), `/JSSResource/computerhistory/id/{id}/subset/...` (`{"computer_history": {"general",
+//!   "audits", "policy_logs", "commands": {"completed", "pending", "failed"}}}`),
+//!   `/JSSResource/mobiledevices`, `/JSSResource/mobiledevicehistory/id/{id}/subset/...`
+//!   (`{"mobile_device_history": {"general", "audits", "management_commands": {...}}}`)
+//!   (<https://developer.jamf.com/jamf-pro/reference/computerhistory>,
+//!   <https://developer.jamf.com/jamf-pro/reference/mobiledevicehistory>);
 //! - errors: `{"httpStatus", "errors": [{"code", "description", "id", "field"}]}`; 401 for a missing
 //!   or expired token, 403 for a privilege the API role lacks
 //!   (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-overview>, "Response codes");
@@ -45,7 +52,10 @@ use crate::vendor_api::{Fault, Served, parse_query};
 
 mod records;
 
-pub use records::{computers, history_entries, mdm_commands, mobile_devices, scripts};
+pub use records::{
+    computer_history, computers, history_entries, mdm_commands, mobile_device_history,
+    mobile_devices, scripts,
+};
 
 /// What the Jamf Pro emulator serves and how it misbehaves.
 #[derive(Debug)]
@@ -66,6 +76,10 @@ pub struct JamfState {
     pub mobile_devices: Vec<Value>,
     /// Scripts (`/api/v1/scripts`) with their history entries.
     pub scripts: Vec<(Value, Vec<Value>)>,
+    /// Classic API computer history documents (`{"computer_history": {"general": {"id", ...}}}`).
+    pub computer_histories: Vec<Value>,
+    /// Classic API mobile device history documents.
+    pub mobile_histories: Vec<Value>,
     /// Lifetime of the tokens issued, seconds.
     pub token_lifetime: u64,
     /// Delay before each collection answer (to kill a run mid-way).
@@ -210,6 +224,10 @@ async fn api(State(s): State<Shared>, uri: Uri, headers: HeaderMap) -> Response 
         "/api/v2/mobile-devices/detail" => "mobileDevices",
         "/api/v1/scripts" => "scripts",
         p if p.starts_with("/api/v1/scripts/") && p.ends_with("/history") => "scriptHistory",
+        "/JSSResource/computers" => "classicComputers",
+        "/JSSResource/mobiledevices" => "classicMobileDevices",
+        p if p.starts_with("/JSSResource/computerhistory/id/") => "computerHistory",
+        p if p.starts_with("/JSSResource/mobiledevicehistory/id/") => "mobileDeviceHistory",
         // Object types the emulated server has none of.
         p if p.starts_with("/api/") && !p.ends_with("/history") => "empty",
         _ => "unknown",
@@ -271,6 +289,19 @@ fn answer(
             );
         }
         None => {}
+    }
+    if let Some(doc) = classic(st, endpoint, path) {
+        return match doc {
+            Some(doc) => (200, axum::Json(doc).into_response()),
+            None => (
+                404,
+                jamf_error(
+                    StatusCode::NOT_FOUND,
+                    "NOT_FOUND",
+                    "The server has not found anything matching the request URI",
+                ),
+            ),
+        };
     }
     let page: u64 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
     let size: usize = query
@@ -345,6 +376,44 @@ fn answer(
     )
 }
 
+/// The Classic API answers (unpaged): `Some(Some(doc))`, `Some(None)` for an unknown device, `None`
+/// for a Jamf Pro API path.
+fn classic(st: &JamfState, endpoint: &str, path: &str) -> Option<Option<Value>> {
+    let list = |docs: &[Value], root: &str, key: &str| {
+        let devices: Vec<Value> = docs
+            .iter()
+            .map(|d| json!({"id": d[root]["general"]["id"], "name": d[root]["general"]["name"]}))
+            .collect();
+        Some(json!({ key: devices }))
+    };
+    // /JSSResource/<kind>history/id/{id}/subset/...
+    let id = path.split('/').nth(4).unwrap_or_default();
+    let one = |docs: &[Value], root: &str| {
+        docs.iter()
+            .find(|d| {
+                d[root]["general"]["id"]
+                    .as_u64()
+                    .is_some_and(|n| n.to_string() == id)
+            })
+            .cloned()
+    };
+    match endpoint {
+        "classicComputers" => Some(list(
+            &st.computer_histories,
+            "computer_history",
+            "computers",
+        )),
+        "classicMobileDevices" => Some(list(
+            &st.mobile_histories,
+            "mobile_device_history",
+            "mobile_devices",
+        )),
+        "computerHistory" => Some(one(&st.computer_histories, "computer_history")),
+        "mobileDeviceHistory" => Some(one(&st.mobile_histories, "mobile_device_history")),
+        _ => None,
+    }
+}
+
 impl JamfEmulator {
     /// Starts the emulator (on the current tokio runtime) serving `commands`.
     pub async fn start(commands: Vec<Value>) -> Self {
@@ -361,6 +430,8 @@ impl JamfEmulator {
             computers: Vec::new(),
             mobile_devices: Vec::new(),
             scripts: Vec::new(),
+            computer_histories: Vec::new(),
+            mobile_histories: Vec::new(),
             token_lifetime: 1200,
             page_delay: Duration::ZERO,
             faults: VecDeque::new(),

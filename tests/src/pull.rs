@@ -7,6 +7,16 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use crate::query::{event_uid_counts, open_store};
+use crate::vendor_api::Served;
+
+/// The requests of one `endpoint` an emulator served.
+pub fn of(served: &[Served], endpoint: &str) -> Vec<Served> {
+    served
+        .iter()
+        .filter(|s| s.endpoint == endpoint)
+        .cloned()
+        .collect()
+}
 
 /// Runs `cmd` to its end without blocking the runtime (the emulator answers on it).
 pub async fn run(mut cmd: Command) -> Output {

@@ -9,10 +9,10 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::pull::{run, stderr, stored_once, wait_for};
+use mdm_audit_tests::pull::{of, run, stderr, stored_once, wait_for};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
-    Fault, GraphEmulator, Served, audit_events, managed_devices, pull_intune, role_assignments,
+    Fault, GraphEmulator, audit_events, managed_devices, pull_intune, role_assignments,
     role_definitions,
 };
 use mdm_audit_tests::{count_after, run_ok};
@@ -33,14 +33,6 @@ async fn checkpoint(store: &Path, emulator: &GraphEmulator) -> Option<Checkpoint
         .load("intune", &tenant, "auditEvents")
         .await
         .expect("load the checkpoint")
-}
-
-fn of(served: &[Served], endpoint: &str) -> Vec<Served> {
-    served
-        .iter()
-        .filter(|s| s.endpoint == endpoint)
-        .cloned()
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,8 +2,8 @@
 //! token (API client, user account), `page` / `page-size` paging, throttling with and without
 //! Retry-After, 5xx, a token that expires mid-run (renewed once on a 401, and before it expires),
 //! paging that repeats or does not end, a page that keeps failing (checkpoint at the last complete
-//! page, the next run resumes), missing privileges named, inventory snapshots and object history
-//! normalized, stdout for Vector, and SIGKILLs that lose and duplicate nothing.
+//! page, the next run resumes), missing privileges named, inventory snapshots normalized, stdout for
+//! Vector, and SIGKILLs that lose and duplicate nothing. History streams: pull_jamf_history.rs.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -11,25 +11,15 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::jamf_api::{
-    JamfEmulator, computers, history_entries, mdm_commands, mobile_devices, pull_jamf, scripts,
-};
-use mdm_audit_tests::pull::{run, stderr, stored_once, wait_for};
+use mdm_audit_tests::jamf_api::{JamfEmulator, computers, mdm_commands, mobile_devices, pull_jamf};
+use mdm_audit_tests::pull::{of, run, stderr, stored_once, wait_for};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
-use mdm_audit_tests::vendor_api::{Fault, Served};
+use mdm_audit_tests::vendor_api::Fault;
 use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
 
 const ONLY_COMMANDS: &[&str] = &["--no-devices", "--no-history"];
-
-fn of(served: &[Served], endpoint: &str) -> Vec<Served> {
-    served
-        .iter()
-        .filter(|s| s.endpoint == endpoint)
-        .cloned()
-        .collect()
-}
 
 async fn checkpoint(store: &Path, emulator: &JamfEmulator, stream: &str) -> Option<Checkpoint> {
     let loc = StoreLocation::parse(&store.display().to_string(), Default::default()).expect("loc");
@@ -411,74 +401,6 @@ async fn inventory_snapshots_are_stored_normalized_and_keep_their_interval() {
         .expect("summary");
     assert_eq!(count_after(summary, "stored"), 0, "{summary}");
     assert_eq!(count_after(summary, "duplicates skipped"), 9, "{summary}");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn object_history_is_read_per_object_and_normalized() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("store");
-    let emu = JamfEmulator::start(vec![]).await;
-    let list = scripts(2);
-    emu.set(|s| {
-        s.scripts = vec![
-            (
-                list[0].clone(),
-                history_entries(0, 3, "2026-03-02T09:00:00Z"),
-            ),
-            (
-                list[1].clone(),
-                history_entries(1, 2, "2026-03-03T09:00:00Z"),
-            ),
-        ];
-    });
-    let out = run(pull_jamf(&emu, &store, &["--no-devices"])).await;
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    assert_eq!(stored_once(&store).await.len(), 5);
-    let histories = of(&emu.served(), "scriptHistory");
-    assert_eq!(histories.len(), 2, "one request per script");
-    assert_eq!(
-        histories[0].query.get("filter").map(String::as_str),
-        Some("date>=\"2026-03-01T00:00:00.000Z\"")
-    );
-    let (ctx, _) = open_store(&store).await;
-    let rows = sql(
-        &ctx,
-        "SELECT message, action, actor_name, target_type, category FROM events \
-         WHERE native_action = 'Script history' AND target_id = '10' ORDER BY time",
-    )
-    .await;
-    assert_eq!(
-        present_texts(&rows, "message"),
-        [
-            "jssadmin created Script 'Rotate local admin 0' (ID 10) in Jamf Pro: Created.",
-            "jssadmin updated Script 'Rotate local admin 0' (ID 10) in Jamf Pro: Updated.",
-            "jssadmin updated Script 'Rotate local admin 0' (ID 10) in Jamf Pro: Updated.",
-        ]
-    );
-    assert_eq!(
-        present_texts(&rows, "action"),
-        ["create", "update", "update"]
-    );
-    assert_eq!(present_texts(&rows, "target_type"), ["script"; 3]);
-    assert_eq!(present_texts(&rows, "category"), ["script"; 3]);
-
-    // Read again at once (--history-every 0s): the window starts at the last read minus the
-    // overlap, so nothing old comes back and nothing is stored twice.
-    let out = run(pull_jamf(
-        &emu,
-        &store,
-        &["--no-devices", "--history-every", "0s"],
-    ))
-    .await;
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
-    assert_eq!(stored_once(&store).await.len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -135,3 +135,49 @@ pub fn history_entries(object: usize, n: usize, start: &str) -> Vec<Value> {
         })
         .collect()
 }
+
+/// A computer's management history as the Classic API returns it in JSON
+/// (<https://developer.jamf.com/jamf-pro/reference/computerhistory>): one audit, one policy log, one
+/// completed DeviceLock, one failed EraseDevice, from `start` on (a minute apart).
+pub fn computer_history(id: u64, name: &str, start: &str) -> Value {
+    let t0 = chrono::DateTime::parse_from_rfc3339(start).expect("start time");
+    let ms = |minutes: i64| (t0 + chrono::Duration::minutes(minutes)).timestamp_millis();
+    json!({"computer_history": {
+        "general": {"id": id, "name": name, "udid": format!("6D2A9E44-0000-4000-8000-{id:012}"),
+            "serial_number": format!("C02XK{id:07}"), "mac_address": "3C:22:FB:00:00:01"},
+        "audits": [{"event": "Remote Desktop session started", "username": "jssadmin",
+            "date_time": "", "date_time_epoch": ms(0), "date_time_utc": ""}],
+        "policy_logs": [{"policy_id": 12, "policy_name": "Rotate local admin", "username": "amy.lee",
+            "date_completed": "", "date_completed_epoch": ms(1), "date_completed_utc": "", "status": "Completed"}],
+        "commands": {
+            "completed": [{"name": "DeviceLock", "completed": "", "completed_epoch": ms(2),
+                "completed_utc": "", "username": "jssadmin"}],
+            "pending": [],
+            "failed": [{"name": "EraseDevice", "error": "The device is not reachable", "issued": "",
+                "issued_epoch": ms(3), "issued_utc": "", "failed": "", "failed_epoch": ms(4),
+                "failed_utc": "", "username": "jssadmin"}]
+        }
+    }})
+}
+
+/// A mobile device's management history as the Classic API returns it in JSON
+/// (<https://developer.jamf.com/jamf-pro/reference/mobiledevicehistory>): one audit, one completed
+/// ClearPasscode, one pending EnableLostMode.
+pub fn mobile_device_history(id: u64, name: &str, start: &str) -> Value {
+    let t0 = chrono::DateTime::parse_from_rfc3339(start).expect("start time");
+    let ms = |minutes: i64| (t0 + chrono::Duration::minutes(minutes)).timestamp_millis();
+    json!({"mobile_device_history": {
+        "general": {"id": id, "name": name, "udid": format!("00008103-{id:016}"),
+            "serial_number": format!("DMPXL{id:07}"), "mac_address": "F0:5C:77:00:00:01"},
+        "audits": [{"event": "Clear Passcode", "username": "jssadmin", "date_time": "",
+            "date_time_epoch": ms(0), "date_time_utc": ""}],
+        "management_commands": {
+            "completed": [{"name": "ClearPasscode", "completed": "", "completed_epoch": ms(1),
+                "completed_utc": "", "username": "jssadmin"}],
+            "pending": [{"name": "EnableLostMode", "status": "Pending", "issued": "",
+                "issued_epoch": ms(2), "issued_utc": "", "last_push": "", "last_push_epoch": ms(2),
+                "last_push_utc": "", "username": "jssadmin"}],
+            "failed": []
+        }
+    }})
+}

@@ -17,7 +17,8 @@
 //!   (<https://developer.jamf.com/jamf-pro/reference/get_v1-computers-inventory>), and
 //!   `GET /api/v2/mobile-devices/detail` with GENERAL, HARDWARE, SECURITY and USER_AND_LOCATION
 //!   (<https://developer.jamf.com/jamf-pro/reference/get_v2-mobile-devices-detail>).
-//! - Object history ([`history`]), every `history_every`.
+//! - Object history ([`history`]) and, through the Classic API, computer and mobile device management
+//!   history (audits, policy logs, MDM commands: [`classic`]), every `history_every`.
 //!
 //! Every collection is paged with `page` / `page-size` ([`paging`]). Records go to the [`Sink`] as
 //! Jamf returns them (one element of `results` each) with instance annotations the record lacks:
@@ -30,6 +31,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use url::Url;
 
+mod classic;
 mod history;
 mod paging;
 
@@ -270,6 +272,7 @@ impl JamfPuller {
         }
         if let Some(every) = self.config.history_every {
             self.object_history(sink, checkpoints, every).await?;
+            self.device_history(sink, checkpoints, every).await?;
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Jamf Pro API paging: `?page=N&page-size=S` (pages count from 0), each answer
 //! `{"totalCount": n, "results": [...]}`
 //! (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-overview>, "Pagination, sorting and
-//! filtering"). The last page is the one that reaches `totalCount` (or comes back short or empty).
+//! filtering"). The last page is the one that reaches `totalCount` (or comes back empty; without a
+//! `totalCount`, short).
 //! A page that repeats the one before it (a server ignoring `page`), or more than `--max-pages`
 //! pages, stops the stream with a clear error; the page read before the problem is still returned,
 //! so it is stored and the checkpoint stays at the last complete page.
@@ -95,9 +96,14 @@ impl<'c> PagePager<'c> {
         let records: Vec<String> = page.results.iter().map(|r| r.get().to_owned()).collect();
         self.page += 1;
         self.read += records.len() as u64;
+        // totalCount decides (a server may cap page-size below what was asked); without it, a
+        // short page is the last.
         let total = page.total_count.unwrap_or(0);
-        let last =
-            records.is_empty() || (records.len() as u64) < self.page_size || self.read >= total;
+        let last = records.is_empty()
+            || match page.total_count {
+                Some(t) => self.read >= t,
+                None => (records.len() as u64) < self.page_size,
+            };
         if last {
             self.done = true;
         } else if self.previous.as_ref() == Some(&records) {
