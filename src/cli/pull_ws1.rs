@@ -3,10 +3,11 @@
 //! from environment variables or files named by them, never from a flag's value.
 
 use clap::Args;
+use mdm_audit_transform::pull::Secret;
 use mdm_audit_transform::pull::ws1::{Stream, Ws1Config, region_token_url};
-use mdm_audit_transform::pull::{RetryPolicy, Secret};
 
 use super::CliError;
+use super::pull::{Common, secret_env};
 
 #[derive(Debug, Args)]
 pub struct Ws1Args {
@@ -31,39 +32,9 @@ pub struct Ws1Args {
     no_console_events: bool,
 }
 
-/// A secret from `NAME`, or from the file `NAME_FILE` names (trailing newline dropped).
-pub fn secret_env(name: &str) -> Result<String, CliError> {
-    if let Some(v) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
-        return Ok(v);
-    }
-    let file_var = format!("{name}_FILE");
-    if let Some(path) = std::env::var_os(&file_var).filter(|p| !p.is_empty()) {
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            CliError::Usage(format!(
-                "{file_var}: reading {}: {e}",
-                std::path::Path::new(&path).display()
-            ))
-        })?;
-        let v = text.trim_end_matches(['\n', '\r']).to_owned();
-        if v.trim().is_empty() {
-            return Err(CliError::Usage(format!("{file_var}: the file is empty")));
-        }
-        return Ok(v);
-    }
-    Err(CliError::Usage(format!(
-        "{name} is not set, nor {file_var} (credentials come only from the environment or a file)"
-    )))
-}
-
 impl Ws1Args {
     /// The puller's settings; the credentials from the environment.
-    pub fn config(
-        &self,
-        since: chrono::DateTime<chrono::Utc>,
-        overlap: std::time::Duration,
-        max_pages: u64,
-        retry: RetryPolicy,
-    ) -> Result<Ws1Config, CliError> {
+    pub fn config(&self, common: &Common) -> Result<Ws1Config, CliError> {
         let api_url = self.ws1_url.clone().ok_or_else(|| {
             CliError::Usage(
                 "pull ws1 needs the API server: --ws1-url or MDM_AUDIT_WS1_URL (e.g. https://as1234.awmdm.com)"
@@ -96,12 +67,12 @@ impl Ws1Args {
             client_id: secret_env("MDM_AUDIT_WS1_CLIENT_ID")?,
             client_secret: Secret::new(secret_env("MDM_AUDIT_WS1_CLIENT_SECRET")?),
             tenant_code: Secret::new(secret_env("MDM_AUDIT_WS1_TENANT_CODE")?),
-            since,
-            overlap,
-            max_pages,
+            since: common.since,
+            overlap: common.overlap,
+            max_pages: common.max_pages,
             page_size: self.ws1_page_size,
             streams,
-            retry,
+            retry: common.retry,
         })
     }
 }

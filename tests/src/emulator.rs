@@ -1,11 +1,14 @@
-//! What the vendor API emulators ([`crate::vendor_api`]: Microsoft Graph, [`crate::ws1_api`]:
-//! Workspace ONE UEM) share: the scripted faults, the log of requests served, the bearer tokens they
-//! issue (each with its lifetime), starting a router on 127.0.0.1 port 0, and the `mdm-audit pull`
-//! command line every pull test starts from.
+//! What the vendor API emulators ([`crate::vendor_api`]: Microsoft Graph, [`crate::jamf_api`]: Jamf
+//! Pro, [`crate::ws1_api`]: Workspace ONE UEM) share: the scripted faults and the answer to each, the
+//! log of requests served, the bearer tokens they issue (each with its lifetime), and starting a router
+//! on 127.0.0.1 port 0. Running `mdm-audit pull` against them is [`crate::pull`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use axum::response::Response;
 
 /// A fault an emulator answers one API request with, instead of the page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,43 +95,6 @@ pub async fn spawn(app: axum::Router) -> SocketAddr {
     addr
 }
 
-/// `mdm-audit pull VENDOR --store STORE`, events from 2026-03-01 on, short retry delays, writer id
-/// `puller`, the store and writer id variables removed, stdin closed; `extra` follows.
-pub fn pull_command(
-    vendor: &str,
-    store: &std::path::Path,
-    extra: &[&str],
-) -> std::process::Command {
-    let mut cmd = std::process::Command::new(crate::cli_binary());
-    cmd.args(["pull", vendor, "--store"])
-        .arg(store)
-        .args([
-            "--since",
-            "2026-03-01T00:00:00Z",
-            "--retry-delay",
-            "20ms",
-            "--writer-id",
-            "puller",
-        ])
-        .args(extra)
-        .env_remove("MDM_AUDIT_STORE")
-        .env_remove("MDM_AUDIT_WRITER_ID")
-        .stdin(std::process::Stdio::null());
-    cmd
-}
-
-/// Runs a `mdm-audit pull` command to its end off the async runtime (the emulator keeps serving).
-pub async fn run_pull(mut cmd: std::process::Command) -> std::process::Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run mdm-audit pull"))
-        .await
-        .expect("join")
-}
-
-/// A command's stderr as text.
-pub fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The requests of `served` to `endpoint`.
 pub fn served_to(served: &[Served], endpoint: &str) -> Vec<Served> {
     served
@@ -138,23 +104,29 @@ pub fn served_to(served: &[Served], endpoint: &str) -> Vec<Served> {
         .collect()
 }
 
-/// Asserts every event_uid of the store at `store` is stored exactly once; returns them.
-pub async fn stored_once(store: &std::path::Path) -> std::collections::BTreeSet<String> {
-    let (ctx, _) = crate::query::open_store(store).await;
-    let counts = crate::query::event_uid_counts(&ctx).await;
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    counts.into_keys().collect()
-}
-
-/// Waits (up to 30 s) until the file `log` has at least `lines` lines containing `needle`.
-pub fn wait_for_lines(log: &std::path::Path, needle: &str, lines: usize) -> bool {
-    for _ in 0..3000 {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.lines().filter(|l| l.contains(needle)).count() >= lines {
-            return true;
+/// The answer to the next scripted fault of `faults`, `None` when there is none: 429 (with
+/// `Retry-After` when the fault gives one), the 5xx, or 401 after `token` is expired in `tokens`.
+/// `error(status)` is the vendor's error answer for that status.
+pub fn fault_answer(
+    faults: &mut VecDeque<Fault>,
+    tokens: &mut Tokens,
+    token: &str,
+    error: impl Fn(StatusCode) -> Response,
+) -> Option<(u16, Response)> {
+    let status = match faults.pop_front()? {
+        Fault::Throttle(after) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS);
+            if let Some(a) = after {
+                r.headers_mut()
+                    .insert("retry-after", a.to_string().parse().expect("header"));
+            }
+            return Some((429, r));
         }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
+        Fault::Server(code) => StatusCode::from_u16(code).expect("status"),
+        Fault::ExpireToken => {
+            tokens.expire(token);
+            StatusCode::UNAUTHORIZED
+        }
+    };
+    Some((status.as_u16(), error(status)))
 }

@@ -1,8 +1,9 @@
 //! Helpers shared by the end-to-end tests: where the workspace and its samples are, the built
 //! binaries and how to run them. The modules hold the setup that several test files share: estates
 //! and stores made through the CLI ([`estate`]), a store read with DataFusion ([`query`]), JSON
-//! answers ([`json`]), `mdm-audit serve` ([`serve`]), the Grafana plugin over gRPC ([`plugin`]) and the
-//! vendor API emulators ([`vendor_api`], [`ws1_api`], sharing [`emulator`]).
+//! answers ([`json`]), `mdm-audit serve` ([`serve`]), the Grafana plugin over gRPC ([`plugin`]), the
+//! vendor API emulators ([`vendor_api`], [`jamf_api`], [`ws1_api`], sharing [`emulator`]) and running
+//! `mdm-audit pull` against them ([`pull`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,8 +11,10 @@ use std::sync::OnceLock;
 
 pub mod emulator;
 pub mod estate;
+pub mod jamf_api;
 pub mod json;
 pub mod plugin;
+pub mod pull;
 pub mod query;
 pub mod serve;
 pub mod vendor_api;

@@ -37,7 +37,8 @@ mod records;
 pub use crate::emulator::{Fault, Served};
 pub use records::{audit_events, managed_devices, role_assignments, role_definitions};
 
-use crate::emulator::{Tokens, bearer, parse_query, pull_command, spawn};
+use crate::emulator::{Tokens, bearer, fault_answer, parse_query, spawn};
+use crate::pull::{pull_command, set_credentials};
 
 /// What the Graph emulator serves and how it misbehaves.
 #[derive(Debug)]
@@ -101,9 +102,7 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 async fn token(State(s): State<Shared>, Path(tenant): Path<String>, body: String) -> Response {
-    let form: BTreeMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let form = parse_query(Some(&body));
     let mut st = s.lock().expect("state");
     let ok = tenant == st.tenant
         && form.get("grant_type").map(String::as_str) == Some("client_credentials")
@@ -199,31 +198,19 @@ fn answer(
             ),
         );
     }
-    match st.faults.pop_front() {
-        Some(Fault::Throttle(after)) => {
-            let mut r = graph_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests.",
-            );
-            if let Some(a) = after {
-                r.headers_mut()
-                    .insert("retry-after", a.to_string().parse().expect("header"));
+    if let Some(fault) = fault_answer(
+        &mut st.faults,
+        &mut st.tokens,
+        bearer,
+        |status| match status {
+            StatusCode::UNAUTHORIZED => expired_token(),
+            StatusCode::TOO_MANY_REQUESTS => {
+                graph_error(status, "TooManyRequests", "Too many requests.")
             }
-            return (429, r);
-        }
-        Some(Fault::Server(code)) => {
-            let status = StatusCode::from_u16(code).expect("status");
-            return (
-                code,
-                graph_error(status, "ServiceUnavailable", "The service is unavailable."),
-            );
-        }
-        Some(Fault::ExpireToken) => {
-            st.tokens.expire(bearer);
-            return (401, expired_token());
-        }
-        None => {}
+            _ => graph_error(status, "ServiceUnavailable", "The service is unavailable."),
+        },
+    ) {
+        return fault;
     }
     let offset: usize = query
         .get("$skiptoken")
@@ -398,9 +385,7 @@ pub fn pull_intune(
     let mut args = vec!["--login-url", &url, "--graph-url", &url];
     args.extend_from_slice(extra);
     let mut cmd = pull_command("intune", store, &args);
-    for (k, v) in emulator.credentials() {
-        cmd.env(k, v);
-    }
+    set_credentials(&mut cmd, emulator.credentials());
     cmd
 }
 

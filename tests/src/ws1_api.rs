@@ -38,7 +38,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::emulator::{Fault, Served, Tokens, bearer, parse_query, pull_command, spawn};
+use crate::emulator::{Fault, Served, Tokens, bearer, fault_answer, parse_query, spawn};
+use crate::pull::{pull_command, set_credentials};
 
 /// What the UEM emulator serves and how it misbehaves.
 #[derive(Debug)]
@@ -224,24 +225,17 @@ fn answer(
             ),
         );
     }
-    match st.faults.pop_front() {
-        Some(Fault::Throttle(after)) => {
-            let mut r = uem_error(StatusCode::TOO_MANY_REQUESTS, 429, "Too many requests.");
-            if let Some(a) = after {
-                r.headers_mut()
-                    .insert("retry-after", a.to_string().parse().expect("header"));
-            }
-            return (429, r);
-        }
-        Some(Fault::Server(code)) => {
-            let status = StatusCode::from_u16(code).expect("status");
-            return (code, uem_error(status, 1, "The service is unavailable."));
-        }
-        Some(Fault::ExpireToken) => {
-            st.tokens.expire(&token);
-            return (401, expired());
-        }
-        None => {}
+    if let Some(fault) = fault_answer(
+        &mut st.faults,
+        &mut st.tokens,
+        &token,
+        |status| match status {
+            StatusCode::UNAUTHORIZED => expired(),
+            StatusCode::TOO_MANY_REQUESTS => uem_error(status, 429, "Too many requests."),
+            _ => uem_error(status, 1, "The service is unavailable."),
+        },
+    ) {
+        return fault;
     }
     let number: u64 = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(0);
     let size: usize = query
@@ -462,8 +456,6 @@ pub fn pull_ws1(
     for v in ["MDM_AUDIT_WS1_URL", "MDM_AUDIT_WS1_TOKEN_URL"] {
         cmd.env_remove(v);
     }
-    for (k, v) in emulator.credentials() {
-        cmd.env(k, v).env_remove(format!("{k}_FILE"));
-    }
+    set_credentials(&mut cmd, emulator.credentials());
     cmd
 }

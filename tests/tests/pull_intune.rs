@@ -9,7 +9,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::emulator::{run_pull, served_to, stderr, stored_once, wait_for_lines};
+use mdm_audit_tests::emulator::served_to;
+use mdm_audit_tests::pull::{run_pull, stderr, stored_once, wait_for_lines};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
     Fault, GraphEmulator, audit_events, managed_devices, pull_intune, role_assignments,

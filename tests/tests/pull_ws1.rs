@@ -10,7 +10,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::emulator::{Fault, run_pull, served_to, stderr, stored_once, wait_for_lines};
+use mdm_audit_tests::emulator::{Fault, served_to};
+use mdm_audit_tests::pull::{run_pull, stderr, stored_once, wait_for_lines};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::ws1_api::{Ws1Emulator, console_events, device_events, pull_ws1};
 use mdm_audit_tests::{count_after, run_ok};

@@ -55,6 +55,17 @@ pub enum Auth {
         /// `scope`, when the server wants one (Microsoft identity platform: `{resource}/.default`).
         scope: Option<String>,
     },
+    /// A bearer token for a user name and password (Jamf Pro's `POST /api/v1/auth/token` with HTTP
+    /// basic authentication, for servers without API clients); the answer is
+    /// `{"token", "expires"}`, `expires` an RFC 3339 time.
+    BasicBearer {
+        /// The token endpoint.
+        token_url: Url,
+        /// The account name.
+        username: String,
+        /// Its password.
+        password: Secret,
+    },
 }
 
 /// Retry settings.
@@ -334,6 +345,46 @@ impl ApiClient {
                 }
                 .unwrap_or(3600);
                 Ok((a.access_token, Duration::from_secs(secs)))
+            }
+            Auth::BasicBearer {
+                token_url,
+                username,
+                password,
+            } => {
+                let body = self
+                    .with_retries("token", || {
+                        Self::send(
+                            self.http
+                                .post(token_url.clone())
+                                .basic_auth(username, Some(password.expose()))
+                                .header("Accept", "application/json"),
+                        )
+                    })
+                    .await
+                    .map_err(|e| PullError::Token {
+                        url: token_url.to_string(),
+                        reason: e.describe(),
+                    })?;
+                #[derive(serde::Deserialize)]
+                struct Answer {
+                    token: String,
+                    expires: Option<String>,
+                }
+                let a: Answer = serde_json::from_str(&body).map_err(|e| PullError::Token {
+                    url: token_url.to_string(),
+                    reason: format!("the answer is not a {{\"token\", \"expires\"}} token: {e}"),
+                })?;
+                // Jamf Pro's tokens live 20 minutes unless `expires` says otherwise.
+                let lifetime = a
+                    .expires
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map_or(Duration::from_secs(1200), |t| {
+                        (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                    });
+                Ok((a.token, lifetime))
             }
         }
     }

@@ -1,5 +1,6 @@
 //! Pulling audit events from the vendors' REST APIs (`mdm-audit pull`): the shared machinery, and one
-//! module per vendor API ([`intune`]: Microsoft Graph; [`ws1`]: Workspace ONE UEM).
+//! module per vendor API ([`intune`]: Microsoft Graph; [`jamf`]: the Jamf Pro API; [`ws1`]: Workspace
+//! ONE UEM).
 //!
 //! A puller reads pages of vendor records as the API returns them and hands each page to a [`Sink`]:
 //! the store (each record goes through the same VRL mappings and the same [`crate::pipeline::Pipeline`]
@@ -12,8 +13,11 @@
 pub mod checkpoint;
 pub mod http;
 pub mod intune;
+pub mod jamf;
 mod metrics;
+mod record;
 mod sink;
+mod stream;
 pub mod ws1;
 
 use std::sync::Arc;

@@ -27,9 +27,8 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::value::RawValue;
 use url::Url;
 
-use super::{
-    ApiClient, Auth, Checkpoint, CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink,
-};
+use super::stream::{self, checkpoint};
+use super::{ApiClient, Auth, CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink};
 
 /// This source's name in checkpoints.
 pub const SOURCE: &str = "ws1";
@@ -305,24 +304,43 @@ impl Ws1Puller {
                 got == 0 || got < size || page.total.is_some_and(|t| (number + 1) * size >= t);
             if got > 0 {
                 let newest = page.records.iter().filter_map(|r| entry_time(r)).max();
-                let counts = sink
-                    .page(&page.records, &format!("{what} page {number}"))
-                    .await?;
-                pages += 1;
-                records += got;
-                self.progress.page(&what, pages, &counts);
+                stream::store_page(
+                    sink,
+                    &self.progress,
+                    &what,
+                    &page.records,
+                    &mut pages,
+                    &mut records,
+                )
+                .await?;
                 let advanced = newest.is_some_and(|n| watermark.is_none_or(|w| n > w));
                 if advanced {
                     watermark = newest;
                 }
                 if advanced || last {
                     checkpoints
-                        .save(&self.checkpoint(name, watermark, pages, records, last))
+                        .save(&checkpoint(
+                            SOURCE,
+                            &self.tenant,
+                            name,
+                            watermark,
+                            pages,
+                            records,
+                            last,
+                        ))
                         .await?;
                 }
             } else {
                 checkpoints
-                    .save(&self.checkpoint(name, watermark, pages, records, true))
+                    .save(&checkpoint(
+                        SOURCE,
+                        &self.tenant,
+                        name,
+                        watermark,
+                        pages,
+                        records,
+                        true,
+                    ))
                     .await?;
             }
             if last {
@@ -336,26 +354,6 @@ impl Ws1Puller {
                 )));
             }
             number += 1;
-        }
-    }
-
-    fn checkpoint(
-        &self,
-        stream: &str,
-        watermark: Option<DateTime<Utc>>,
-        pages: u64,
-        records: u64,
-        complete: bool,
-    ) -> Checkpoint {
-        Checkpoint {
-            source: SOURCE.into(),
-            tenant: self.tenant.clone(),
-            stream: stream.into(),
-            watermark,
-            pages: pages as i64,
-            records: records as i64,
-            complete,
-            updated_time: Utc::now(),
         }
     }
 }
