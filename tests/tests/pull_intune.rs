@@ -5,18 +5,20 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
+use mdm_audit_tests::count_after;
 use mdm_audit_tests::emulator::served_to;
-use mdm_audit_tests::pull::{run_pull, stderr, stored_once, wait_for_lines};
+use mdm_audit_tests::pull::{
+    assert_verified_with_checkpoints, free_addr, kill_four_runs, metrics_after_two_runs, run_pull,
+    stderr, stored_once, summary,
+};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
     Fault, GraphEmulator, audit_events, managed_devices, pull_intune, role_assignments,
     role_definitions,
 };
-use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
 
@@ -164,12 +166,9 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
         resumed[0].query.get("$filter").map(String::as_str),
         Some("activityDateTime ge 2026-03-02T07:54:07.000000Z")
     );
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 5, "{summary}");
-    assert_eq!(count_after(summary, "duplicates skipped"), 10, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 5, "{summary}");
+    assert_eq!(count_after(&summary, "duplicates skipped"), 10, "{summary}");
     assert_eq!(stored_once(&store).await, ids(&events));
     assert!(checkpoint(&store, &emu).await.expect("checkpoint").complete);
 }
@@ -316,39 +315,14 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
         s.page_delay = Duration::from_millis(40);
     });
     // Kill after 1, 2, 3 and 4 pages of a run, a little later each time (mid-commit, mid-request).
-    for (round, extra_ms) in [(1usize, 0u64), (2, 35), (3, 80), (4, 5)] {
-        let log = dir.path().join(format!("run{round}.log"));
-        let mut cmd = pull_intune(&emu, &store, &["--no-devices"]);
-        cmd.stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"));
-        let mut child = cmd.spawn().expect("spawn");
-        let ok = tokio::task::spawn_blocking({
-            let log = log.clone();
-            move || wait_for_lines(&log, ": page ", round)
-        })
-        .await
-        .expect("join");
-        assert!(
-            ok,
-            "run {round} made no progress:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
-        child.kill().expect("SIGKILL");
-        let status = child.wait().expect("wait");
-        assert!(!status.success(), "run {round} ended before the kill");
-    }
+    kill_four_runs(dir.path(), || pull_intune(&emu, &store, &["--no-devices"])).await;
     let partial = stored_once(&store).await;
     assert!(partial.len() < events.len(), "the kills came too late");
     let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored_once(&store).await, ids(&events));
     // The chains of every table, checkpoints included, verify.
-    let out = run_ok(
-        &["verify", "--store", &store.display().to_string()],
-        dir.path(),
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pull_checkpoints"));
+    assert_verified_with_checkpoints(&store, dir.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,46 +331,15 @@ async fn every_keeps_pulling_and_exposes_its_counters() {
     let store = dir.path().join("store");
     let emu = GraphEmulator::start(audit_events(4, "2026-03-02T08:00:00Z"), vec![]).await;
     emu.set(|s| s.faults = [Fault::Throttle(None)].into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_addr();
     let log = dir.path().join("every.log");
-    let mut cmd = pull_intune(
+    let cmd = pull_intune(
         &emu,
         &store,
         &["--no-devices", "--every", "1s", "--metrics-listen", &listen],
     );
-    cmd.stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"));
-    let mut child = cmd.spawn().expect("spawn");
-    let ok = tokio::task::spawn_blocking({
-        let log = log.clone();
-        move || wait_for_lines(&log, "run done", 2)
-    })
-    .await
-    .expect("join");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(ok, "no second run:\n{text}");
-    let metrics = reqwest::get(format!("http://{listen}/metrics"))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("body");
-    child.kill().expect("kill");
-    let _ = child.wait();
-    let value = |name: &str| -> u64 {
-        let key = format!("mdm_audit_pull_{name}_total{{source=\"intune\"}} ");
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(&key))
-            .unwrap_or_else(|| panic!("{key} not in:\n{metrics}"))
-            .parse()
-            .expect("number")
-    };
+    let metrics = metrics_after_two_runs(cmd, &listen, &log, "intune").await;
+    let value = |name: &str| metrics.counter(name);
     // Two runs read the 4 events (one page each); the second found them stored.
     assert!(value("pages") >= 2, "{metrics}");
     assert_eq!(value("stored_events"), 4, "{metrics}");
@@ -470,11 +413,8 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
     .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
-    assert_eq!(count_after(summary, "duplicates skipped"), 3, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 0, "{summary}");
+    assert_eq!(count_after(&summary, "duplicates skipped"), 3, "{summary}");
     assert_eq!(stored_once(&store).await.len(), 3);
 }

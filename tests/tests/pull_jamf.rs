@@ -7,15 +7,16 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
+use mdm_audit_tests::count_after;
 use mdm_audit_tests::emulator::{Fault, served_to};
 use mdm_audit_tests::jamf_api::{JamfEmulator, computers, mdm_commands, mobile_devices, pull_jamf};
-use mdm_audit_tests::pull::{run_pull, stderr, stored_once, wait_for_lines};
+use mdm_audit_tests::pull::{
+    assert_verified_with_checkpoints, kill_four_runs, run_pull, stderr, stored_once, summary,
+};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
-use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
 
@@ -219,12 +220,9 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
         resumed[0].query.get("filter").map(String::as_str),
         Some("dateSent>=\"2026-03-02T07:54:07.000Z\"")
     );
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 5, "{summary}");
-    assert_eq!(count_after(summary, "duplicates skipped"), 10, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 5, "{summary}");
+    assert_eq!(count_after(&summary, "duplicates skipped"), 10, "{summary}");
     assert_eq!(stored_uuids(&store).await, uuids(&commands));
     assert!(
         checkpoint(&store, &emu, "mdmCommands")
@@ -395,12 +393,9 @@ async fn inventory_snapshots_are_stored_normalized_and_keep_their_interval() {
     .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
-    assert_eq!(count_after(summary, "duplicates skipped"), 9, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 0, "{summary}");
+    assert_eq!(count_after(&summary, "duplicates skipped"), 9, "{summary}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -459,36 +454,11 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_command_once() {
     let emu = JamfEmulator::start(commands.clone()).await;
     emu.set(|s| s.page_delay = Duration::from_millis(40));
     // Kill after 1, 2, 3 and 4 pages of a run, a little later each time (mid-commit, mid-request).
-    for (round, extra_ms) in [(1usize, 0u64), (2, 35), (3, 80), (4, 5)] {
-        let log = dir.path().join(format!("run{round}.log"));
-        let mut cmd = pull_jamf(&emu, &store, ONLY_COMMANDS);
-        cmd.stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"));
-        let mut child = cmd.spawn().expect("spawn");
-        let ok = tokio::task::spawn_blocking({
-            let log = log.clone();
-            move || wait_for_lines(&log, ": page ", round)
-        })
-        .await
-        .expect("join");
-        assert!(
-            ok,
-            "run {round} made no progress:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
-        child.kill().expect("SIGKILL");
-        let status = child.wait().expect("wait");
-        assert!(!status.success(), "run {round} ended before the kill");
-    }
+    kill_four_runs(dir.path(), || pull_jamf(&emu, &store, ONLY_COMMANDS)).await;
     let partial = stored_uuids(&store).await;
     assert!(partial.len() < commands.len(), "the kills came too late");
     let out = run_pull(pull_jamf(&emu, &store, ONLY_COMMANDS)).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored_uuids(&store).await, uuids(&commands));
-    let out = run_ok(
-        &["verify", "--store", &store.display().to_string()],
-        dir.path(),
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pull_checkpoints"));
+    assert_verified_with_checkpoints(&store, dir.path());
 }

@@ -8,7 +8,7 @@ use mdm_audit_tests::emulator::served_to;
 use mdm_audit_tests::jamf_api::{
     JamfEmulator, computer_history, history_entries, mobile_device_history, pull_jamf, scripts,
 };
-use mdm_audit_tests::pull::{run_pull, stderr, stored_once};
+use mdm_audit_tests::pull::{run_pull, stderr, stored_once, summary};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -71,11 +71,8 @@ async fn object_history_is_read_per_object_and_normalized() {
     .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 0, "{summary}");
     assert_eq!(stored_once(&store).await.len(), 5);
 }
 
@@ -160,11 +157,8 @@ async fn device_management_history_comes_from_the_classic_api() {
     .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 0, "{summary}");
     assert_eq!(served_to(&emu.served(), "computerHistory").len(), 4);
     assert_eq!(stored_once(&store).await.len(), 10);
 }

@@ -6,15 +6,17 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
+use mdm_audit_tests::count_after;
 use mdm_audit_tests::emulator::{Fault, served_to};
-use mdm_audit_tests::pull::{run_pull, stderr, stored_once, wait_for_lines};
+use mdm_audit_tests::pull::{
+    assert_verified_with_checkpoints, free_addr, kill_four_runs, metrics_after_two_runs, run_pull,
+    stderr, stored_once, summary,
+};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::ws1_api::{Ws1Emulator, console_events, device_events, pull_ws1};
-use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -40,13 +42,6 @@ async fn checkpoint(store: &Path, emu: &Ws1Emulator, stream: &str) -> Option<Che
         .load("ws1", &emu.tenant(), stream)
         .await
         .expect("load the checkpoint")
-}
-
-fn summary(err: &str) -> String {
-    err.lines()
-        .find(|l| l.contains("run done"))
-        .unwrap_or_else(|| panic!("no summary in:\n{err}"))
-        .to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -372,39 +367,14 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
     let emu = Ws1Emulator::start(devices.clone(), consoles.clone()).await;
     emu.set(|s| s.page_delay = Duration::from_millis(40));
     // Kill after 1, 2, 3 and 4 pages of a run, a little later each time (mid-commit, mid-request).
-    for (round, extra_ms) in [(1usize, 0u64), (2, 35), (3, 80), (4, 5)] {
-        let log = dir.path().join(format!("run{round}.log"));
-        let mut cmd = pull_ws1(&emu, &store, &[]);
-        cmd.stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"));
-        let mut child = cmd.spawn().expect("spawn");
-        let ok = tokio::task::spawn_blocking({
-            let log = log.clone();
-            move || wait_for_lines(&log, ": page ", round)
-        })
-        .await
-        .expect("join");
-        assert!(
-            ok,
-            "run {round} made no progress:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
-        child.kill().expect("SIGKILL");
-        let status = child.wait().expect("wait");
-        assert!(!status.success(), "run {round} ended before the kill");
-    }
+    kill_four_runs(dir.path(), || pull_ws1(&emu, &store, &[])).await;
     let all: Vec<Value> = devices.iter().chain(&consoles).cloned().collect();
     let partial = stored_once(&store).await;
     assert!(partial.len() < all.len(), "the kills came too late");
     let out = run_pull(pull_ws1(&emu, &store, &[])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored_once(&store).await, uids(&all));
-    let out = run_ok(
-        &["verify", "--store", &store.display().to_string()],
-        dir.path(),
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pull_checkpoints"));
+    assert_verified_with_checkpoints(&store, dir.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -442,46 +412,15 @@ async fn every_keeps_pulling_and_exposes_its_counters_labelled_ws1() {
     let devices = device_events(4, "2026-03-02T08:00:00Z");
     let emu = Ws1Emulator::start(devices.clone(), vec![]).await;
     emu.set(|s| s.faults = [Fault::Throttle(None)].into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_addr();
     let log = dir.path().join("every.log");
-    let mut cmd = pull_ws1(
+    let cmd = pull_ws1(
         &emu,
         &store,
         &["--every", "1s", "--metrics-listen", &listen],
     );
-    cmd.stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"));
-    let mut child = cmd.spawn().expect("spawn");
-    let ok = tokio::task::spawn_blocking({
-        let log = log.clone();
-        move || wait_for_lines(&log, "run done", 2)
-    })
-    .await
-    .expect("join");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(ok, "no second run:\n{text}");
-    let metrics = reqwest::get(format!("http://{listen}/metrics"))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("body");
-    child.kill().expect("kill");
-    let _ = child.wait();
-    let value = |name: &str| -> u64 {
-        let key = format!("mdm_audit_pull_{name}_total{{source=\"ws1\"}} ");
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(&key))
-            .unwrap_or_else(|| panic!("{key} not in:\n{metrics}"))
-            .parse()
-            .expect("number")
-    };
+    let metrics = metrics_after_two_runs(cmd, &listen, &log, "ws1").await;
+    let value = |name: &str| metrics.counter(name);
     assert_eq!(value("stored_events"), 4, "{metrics}");
     assert!(value("duplicate_events") >= 4, "{metrics}");
     assert_eq!(value("rate_limit_waits"), 1, "{metrics}");

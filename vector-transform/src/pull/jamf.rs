@@ -221,6 +221,28 @@ impl JamfPuller {
             .collect()
     }
 
+    /// Saves the checkpoint of `stream` on this server.
+    async fn save_checkpoint(
+        &self,
+        checkpoints: &mut CheckpointStore,
+        stream: &str,
+        watermark: Option<DateTime<Utc>>,
+        pages: u64,
+        records: u64,
+        complete: bool,
+    ) -> Result<(), PullError> {
+        let cp = checkpoint(
+            SOURCE,
+            &self.tenant,
+            stream,
+            watermark,
+            pages,
+            records,
+            complete,
+        );
+        Ok(checkpoints.save(&cp).await?)
+    }
+
     /// One run: the management history since the checkpoint, then the inventory snapshots and the
     /// object history when due.
     pub async fn run_once(
@@ -309,16 +331,7 @@ impl JamfPuller {
                 watermark = newest;
             }
             if advanced || pager.done() {
-                checkpoints
-                    .save(&checkpoint(
-                        SOURCE,
-                        &self.tenant,
-                        STREAM,
-                        watermark,
-                        pages,
-                        records,
-                        pager.done(),
-                    ))
+                self.save_checkpoint(checkpoints, STREAM, watermark, pages, records, pager.done())
                     .await?;
             }
         }
@@ -349,16 +362,7 @@ impl JamfPuller {
             stream::store_page(sink, &self.progress, &what, &page, &mut pages, &mut records)
                 .await?;
         }
-        checkpoints
-            .save(&checkpoint(
-                SOURCE,
-                &self.tenant,
-                stream_name,
-                Some(now),
-                pages,
-                records,
-                true,
-            ))
+        self.save_checkpoint(checkpoints, stream_name, Some(now), pages, records, true)
             .await?;
         Ok(())
     }

@@ -302,6 +302,8 @@ impl Ws1Puller {
             let got = page.records.len() as u64;
             let last =
                 got == 0 || got < size || page.total.is_some_and(|t| (number + 1) * size >= t);
+            // An empty page is the last one (`last`), so the checkpoint is saved complete.
+            let mut advanced = false;
             if got > 0 {
                 let newest = page.records.iter().filter_map(|r| entry_time(r)).max();
                 stream::store_page(
@@ -313,24 +315,12 @@ impl Ws1Puller {
                     &mut records,
                 )
                 .await?;
-                let advanced = newest.is_some_and(|n| watermark.is_none_or(|w| n > w));
+                advanced = newest.is_some_and(|n| watermark.is_none_or(|w| n > w));
                 if advanced {
                     watermark = newest;
                 }
-                if advanced || last {
-                    checkpoints
-                        .save(&checkpoint(
-                            SOURCE,
-                            &self.tenant,
-                            name,
-                            watermark,
-                            pages,
-                            records,
-                            last,
-                        ))
-                        .await?;
-                }
-            } else {
+            }
+            if advanced || last {
                 checkpoints
                     .save(&checkpoint(
                         SOURCE,
@@ -339,7 +329,7 @@ impl Ws1Puller {
                         watermark,
                         pages,
                         records,
-                        true,
+                        last,
                     ))
                     .await?;
             }

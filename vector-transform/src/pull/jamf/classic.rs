@@ -22,7 +22,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
 use super::{JamfPuller, SOURCE, json_text};
-use crate::pull::stream::{self, checkpoint};
+use crate::pull::stream;
 use crate::pull::{CheckpointStore, PullError, Sink};
 
 /// One device kind's Classic API management history.
@@ -187,16 +187,7 @@ impl JamfPuller {
                     .await?;
                 }
             }
-            checkpoints
-                .save(&checkpoint(
-                    SOURCE,
-                    &self.tenant,
-                    kind.stream,
-                    Some(now),
-                    pages,
-                    records,
-                    true,
-                ))
+            self.save_checkpoint(checkpoints, kind.stream, Some(now), pages, records, true)
                 .await?;
         }
         Ok(())

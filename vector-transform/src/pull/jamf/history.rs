@@ -17,7 +17,7 @@ use chrono::SecondsFormat;
 use serde::Deserialize;
 
 use super::{JamfPuller, SOURCE, json_text};
-use crate::pull::stream::{self, checkpoint};
+use crate::pull::stream;
 use crate::pull::{CheckpointStore, PullError, Sink};
 
 /// One object type with a Jamf Pro API history.
@@ -149,16 +149,7 @@ impl JamfPuller {
             }
         }
         // Every object's history up to `now` is stored.
-        checkpoints
-            .save(&checkpoint(
-                SOURCE,
-                &self.tenant,
-                STREAM,
-                Some(now),
-                pages,
-                records,
-                true,
-            ))
+        self.save_checkpoint(checkpoints, STREAM, Some(now), pages, records, true)
             .await?;
         Ok(())
     }
