@@ -8,6 +8,8 @@ mod keygen;
 mod narrate;
 mod normalize;
 mod pull;
+mod pull_jamf;
+mod pull_ws1;
 mod query;
 mod report;
 mod review;
@@ -45,9 +47,11 @@ enum Command {
     /// HTTP ingest for Vector's http sink (NDJSON of normalized events, gzip accepted) and raw vendor
     /// records (POST /v1/raw/{source}); group commit, 2xx only once durable, /health, /metrics.
     Serve(serve::ServeArgs),
-    /// Pull audit events from a vendor's REST API (intune: Microsoft Graph auditEvents and
-    /// managedDevices), paged, throttling-aware, checkpointed in the store; into the store through
-    /// the VRL mappings, or onto stdout for Vector's exec source.
+    /// Pull audit events from a vendor's REST API (intune: Microsoft Graph auditEvents,
+    /// managedDevices and role assignments; jamf: Jamf Pro API management history, inventory and
+    /// object history; ws1: Workspace ONE UEM event log, device and console events), paged,
+    /// throttling-aware, checkpointed in the store; into the store through the VRL mappings, or onto
+    /// stdout for Vector's exec source.
     Pull(pull::PullArgs),
     /// Recompute every hash chain of the store from the files on disk and name the first broken
     /// link (exit status 2 when anything is broken).

@@ -8,6 +8,8 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use mdm_audit_store::{WriterOptions, default_writer_id};
 use mdm_audit_transform::pull::intune::{IntuneConfig, IntunePuller};
+use mdm_audit_transform::pull::jamf::JamfPuller;
+use mdm_audit_transform::pull::ws1::Ws1Puller;
 use mdm_audit_transform::pull::{
     CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink, parse_duration, parse_since,
     serve_metrics,
@@ -15,6 +17,8 @@ use mdm_audit_transform::pull::{
 use mdm_audit_transform::{Normalizer, pipeline::Pipeline};
 
 use super::correlate_args::CorrelateArgs;
+use super::pull_jamf::JamfArgs;
+use super::pull_ws1::Ws1Args;
 use super::store_args::{SigningArgs, StoreArgs, runtime};
 use super::{CliError, MappingArgs};
 
@@ -23,12 +27,49 @@ use super::{CliError, MappingArgs};
 enum Vendor {
     /// Microsoft Intune through Microsoft Graph.
     Intune,
+    /// Jamf Pro through the Jamf Pro API.
+    Jamf,
+    /// Workspace ONE UEM through its REST API (event log: device and console events).
+    Ws1,
+}
+
+/// The puller of the chosen vendor.
+enum Puller {
+    Intune(IntunePuller),
+    Jamf(JamfPuller),
+    Ws1(Ws1Puller),
+}
+
+impl Puller {
+    /// The vendor's source name (checkpoints, mappings, metrics label).
+    fn source(&self) -> &'static str {
+        match self {
+            Puller::Intune(_) => "intune",
+            Puller::Jamf(_) => "jamf",
+            Puller::Ws1(_) => "ws1",
+        }
+    }
+
+    async fn run_once(
+        &self,
+        sink: &mut Sink,
+        checkpoints: &mut CheckpointStore,
+    ) -> Result<(), PullError> {
+        match self {
+            Puller::Intune(p) => p.run_once(sink, checkpoints).await,
+            Puller::Jamf(p) => p.run_once(sink, checkpoints).await,
+            Puller::Ws1(p) => p.run_once(sink, checkpoints).await,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
 pub struct PullArgs {
     /// The vendor API to pull from. Credentials come only from the environment: for intune
-    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET.
+    /// MDM_AUDIT_INTUNE_TENANT_ID, MDM_AUDIT_INTUNE_CLIENT_ID and MDM_AUDIT_INTUNE_CLIENT_SECRET; for
+    /// jamf MDM_AUDIT_JAMF_CLIENT_ID and MDM_AUDIT_JAMF_CLIENT_SECRET, or MDM_AUDIT_JAMF_USERNAME and
+    /// MDM_AUDIT_JAMF_PASSWORD; for ws1 MDM_AUDIT_WS1_CLIENT_ID, MDM_AUDIT_WS1_CLIENT_SECRET and
+    /// MDM_AUDIT_WS1_TENANT_CODE (each also from a file named by the same name with _FILE).
     #[arg(value_enum, value_name = "VENDOR")]
     vendor: Vendor,
     #[command(flatten)]
@@ -78,11 +119,11 @@ pub struct PullArgs {
     /// Graph API version (intune): v1.0 or beta.
     #[arg(long, default_value = "v1.0", value_parser = ["v1.0", "beta"], value_name = "VERSION")]
     graph_version: String,
-    /// How often a managedDevices snapshot is taken (intune); it is skipped while the last one is
-    /// younger.
+    /// How often a device snapshot is taken (intune: managedDevices; jamf: computers and mobile
+    /// devices inventory); it is skipped while the last one is younger.
     #[arg(long, default_value = "1h", value_name = "DURATION")]
     devices_every: String,
-    /// Take no managedDevices snapshots (intune).
+    /// Take no device snapshots (intune: managedDevices; jamf: inventory).
     #[arg(long)]
     no_devices: bool,
     /// How often a snapshot of the role assignments, with their role definitions and members, is
@@ -105,25 +146,63 @@ pub struct PullArgs {
     #[arg(long)]
     no_fsync: bool,
     #[command(flatten)]
+    jamf: JamfArgs,
+    #[command(flatten)]
+    ws1: Ws1Args,
+    #[command(flatten)]
     mapping: MappingArgs,
     #[command(flatten)]
     correlate: CorrelateArgs,
 }
 
-fn duration(flag: &str, text: &str) -> Result<Duration, CliError> {
+pub(super) fn duration(flag: &str, text: &str) -> Result<Duration, CliError> {
     parse_duration(text).map_err(|e| CliError::Usage(format!("{flag}: {e}")))
 }
 
-/// A required environment variable (a credential): never taken from a flag.
-fn env(name: &str) -> Result<String, CliError> {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| {
-            CliError::Usage(format!(
-                "{name} is not set (credentials come only from the environment)"
-            ))
-        })
+/// The settings every vendor's puller takes from the common flags.
+pub(super) struct Common {
+    /// Where the first run starts (no checkpoint yet).
+    pub since: chrono::DateTime<chrono::Utc>,
+    /// `--overlap`.
+    pub overlap: Duration,
+    /// `--max-pages`.
+    pub max_pages: u64,
+    /// `--devices-every`, `None` with `--no-devices` (intune: managedDevices; jamf: inventory).
+    pub devices_every: Option<Duration>,
+    /// `--max-retries`, `--retry-delay`.
+    pub retry: RetryPolicy,
+}
+
+/// A credential from the environment variable `name`, or from the file `{name}_FILE` names (a
+/// mounted secret; trailing newline dropped); `None` when neither is set. Never from a flag.
+pub(super) fn env_or_file(name: &str) -> Result<Option<String>, CliError> {
+    if let Some(v) = std::env::var(name).ok().filter(|v| !v.trim().is_empty()) {
+        return Ok(Some(v));
+    }
+    let file_var = format!("{name}_FILE");
+    let Some(path) = std::env::var_os(&file_var).filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        CliError::Usage(format!(
+            "{file_var}: reading {}: {e}",
+            std::path::Path::new(&path).display()
+        ))
+    })?;
+    let v = text.trim_end_matches(['\n', '\r']).to_owned();
+    if v.trim().is_empty() {
+        return Err(CliError::Usage(format!("{file_var}: the file is empty")));
+    }
+    Ok(Some(v))
+}
+
+/// A required credential: [`env_or_file`], or an error naming both variables.
+pub(super) fn secret_env(name: &str) -> Result<String, CliError> {
+    env_or_file(name)?.ok_or_else(|| {
+        CliError::Usage(format!(
+            "{name} is not set, nor {name}_FILE (credentials come only from the environment or a file)"
+        ))
+    })
 }
 
 pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
@@ -145,41 +224,38 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
     if args.max_pages == 0 {
         return Err(CliError::Usage("--max-pages must be at least 1".into()));
     }
-    let config = match args.vendor {
-        Vendor::Intune => IntuneConfig {
-            login_url: args.login_url.clone(),
-            graph_url: args.graph_url.clone(),
-            graph_version: args.graph_version.clone(),
-            tenant_id: env("MDM_AUDIT_INTUNE_TENANT_ID")?,
-            client_id: env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
-            client_secret: Secret::new(env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
-            since,
-            overlap: duration("--overlap", &args.overlap)?,
-            max_pages: args.max_pages,
-            devices_every: if args.no_devices {
-                None
-            } else {
-                Some(duration("--devices-every", &args.devices_every)?)
-            },
-            roles_every: if args.no_roles {
-                None
-            } else {
-                Some(duration("--roles-every", &args.roles_every)?)
-            },
-            retry,
+    let common = Common {
+        since,
+        overlap: duration("--overlap", &args.overlap)?,
+        max_pages: args.max_pages,
+        devices_every: if args.no_devices {
+            None
+        } else {
+            Some(duration("--devices-every", &args.devices_every)?)
         },
+        retry,
+    };
+    let progress = Progress::new(|line| eprintln!("pull {line}"));
+    let puller = match args.vendor {
+        Vendor::Intune => Puller::Intune(intune_puller(&args, &common, &progress)?),
+        Vendor::Jamf => {
+            let config = args.jamf.config(&common)?;
+            Puller::Jamf(JamfPuller::new(config, progress.clone()).map_err(pull_error)?)
+        }
+        Vendor::Ws1 => {
+            let config = args.ws1.config(&common)?;
+            Puller::Ws1(Ws1Puller::new(config, progress.clone()).map_err(pull_error)?)
+        }
     };
     let location = args.store.location()?;
     let mut writer = WriterOptions::new(args.writer_id.clone().unwrap_or_else(default_writer_id));
     writer.fsync = !args.no_fsync;
     writer.signer = args.signing.signer()?;
-    let progress = Progress::new(|line| eprintln!("pull {line}"));
-    let puller = IntunePuller::new(config, progress.clone()).map_err(pull_error)?;
     args.correlate.config()?;
     let rt = runtime()?;
     rt.block_on(async {
         if let Some(addr) = args.metrics_listen {
-            let bound = serve_metrics(addr, "intune", progress.clone())
+            let bound = serve_metrics(addr, puller.source(), progress.clone())
                 .await
                 .map_err(pull_error)?;
             eprintln!("pull: metrics on http://{bound}/metrics");
@@ -190,7 +266,7 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
             let normalizer = Normalizer::from_config(&args.mapping.config())?;
             let source = normalizer
                 .vendors()
-                .parse("intune")
+                .parse(puller.source())
                 .map_err(CliError::Usage)?;
             let stage = args.correlate.stage(&location).await?;
             Sink::Store {
@@ -230,6 +306,32 @@ pub fn run(args: PullArgs) -> Result<ExitCode, CliError> {
             ExitCode::SUCCESS
         })
     })
+}
+
+fn intune_puller(
+    args: &PullArgs,
+    common: &Common,
+    progress: &Progress,
+) -> Result<IntunePuller, CliError> {
+    let config = IntuneConfig {
+        login_url: args.login_url.clone(),
+        graph_url: args.graph_url.clone(),
+        graph_version: args.graph_version.clone(),
+        tenant_id: secret_env("MDM_AUDIT_INTUNE_TENANT_ID")?,
+        client_id: secret_env("MDM_AUDIT_INTUNE_CLIENT_ID")?,
+        client_secret: Secret::new(secret_env("MDM_AUDIT_INTUNE_CLIENT_SECRET")?),
+        since: common.since,
+        overlap: common.overlap,
+        max_pages: common.max_pages,
+        devices_every: common.devices_every,
+        roles_every: if args.no_roles {
+            None
+        } else {
+            Some(duration("--roles-every", &args.roles_every)?)
+        },
+        retry: common.retry,
+    };
+    IntunePuller::new(config, progress.clone()).map_err(pull_error)
 }
 
 fn pull_error(e: PullError) -> CliError {

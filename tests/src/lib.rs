@@ -1,18 +1,24 @@
 //! Helpers shared by the end-to-end tests: where the workspace and its samples are, the built
 //! binaries and how to run them. The modules hold the setup that several test files share: estates
 //! and stores made through the CLI ([`estate`]), a store read with DataFusion ([`query`]), JSON
-//! answers ([`json`]), `mdm-audit serve` ([`serve`]) and the Grafana plugin over gRPC ([`plugin`]).
+//! answers ([`json`]), `mdm-audit serve` ([`serve`]), the Grafana plugin over gRPC ([`plugin`]), the
+//! vendor API emulators ([`vendor_api`], [`jamf_api`], [`ws1_api`], sharing [`emulator`]) and running
+//! `mdm-audit pull` against them ([`pull`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+pub mod emulator;
 pub mod estate;
+pub mod jamf_api;
 pub mod json;
 pub mod plugin;
+pub mod pull;
 pub mod query;
 pub mod serve;
 pub mod vendor_api;
+pub mod ws1_api;
 
 pub use estate::{feed_files, generate_estate, generated_store, ingest, normalized_estate};
 pub use serve::ServeProcess;

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
@@ -34,31 +34,11 @@ use serde_json::{Value, json};
 
 mod records;
 
+pub use crate::emulator::{Fault, Served};
 pub use records::{audit_events, managed_devices, role_assignments, role_definitions};
 
-/// A fault the emulator answers one collection request with, instead of the page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Fault {
-    /// 429 Too Many Requests, with `Retry-After: n` seconds when given.
-    Throttle(Option<u64>),
-    /// A 5xx status.
-    Server(u16),
-    /// 401 InvalidAuthenticationToken: the token in use counts as expired from now on.
-    ExpireToken,
-}
-
-/// One request the emulator served.
-#[derive(Debug, Clone)]
-pub struct Served {
-    /// `token`, `auditEvents`, `managedDevices`.
-    pub endpoint: String,
-    /// The decoded query parameters.
-    pub query: BTreeMap<String, String>,
-    /// The status answered.
-    pub status: u16,
-    /// When it arrived.
-    pub at: Instant,
-}
+use crate::emulator::{Tokens, bearer, fault_answer, parse_query, spawn};
+use crate::pull::{pull_command, set_credentials};
 
 /// What the Graph emulator serves and how it misbehaves.
 #[derive(Debug)]
@@ -80,7 +60,7 @@ pub struct GraphState {
     /// Records per page.
     pub page_size: usize,
     /// Delay before each collection answer (to kill a run mid-way).
-    pub page_delay: Duration,
+    pub page_delay: std::time::Duration,
     /// `expires_in` of the tokens issued.
     pub expires_in: u64,
     /// Faults for the next collection requests, in order.
@@ -99,8 +79,7 @@ pub struct GraphState {
     pub served: Vec<Served>,
     /// `http://127.0.0.1:port`, the start of next links.
     base: String,
-    tokens: BTreeMap<String, Instant>,
-    issued: u64,
+    tokens: Tokens,
 }
 
 type Shared = Arc<Mutex<GraphState>>;
@@ -122,16 +101,8 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn parse_query(raw: Option<&str>) -> BTreeMap<String, String> {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
 async fn token(State(s): State<Shared>, Path(tenant): Path<String>, body: String) -> Response {
-    let form: BTreeMap<String, String> = url::form_urlencoded::parse(body.as_bytes())
-        .into_owned()
-        .collect();
+    let form = parse_query(Some(&body));
     let mut st = s.lock().expect("state");
     let ok = tenant == st.tenant
         && form.get("grant_type").map(String::as_str) == Some("client_credentials")
@@ -142,6 +113,7 @@ async fn token(State(s): State<Shared>, Path(tenant): Path<String>, body: String
     st.served.push(Served {
         endpoint: "token".into(),
         query: BTreeMap::new(),
+        headers: BTreeMap::new(),
         status,
         at: Instant::now(),
     });
@@ -154,12 +126,10 @@ async fn token(State(s): State<Shared>, Path(tenant): Path<String>, body: String
         )
             .into_response();
     }
-    st.issued += 1;
-    let value = format!("eyJ0eXAiOiJKV1QifQ.emulated-{}", st.issued);
     let lifetime = st.expires_in;
-    st.tokens.insert(
-        value.clone(),
-        Instant::now() + Duration::from_secs(lifetime),
+    let value = st.tokens.issue(
+        "eyJ0eXAiOiJKV1QifQ.emulated-",
+        std::time::Duration::from_secs(lifetime),
     );
     axum::Json(json!({"token_type": "Bearer", "expires_in": lifetime,
         "ext_expires_in": lifetime, "access_token": value}))
@@ -180,16 +150,12 @@ async fn collection(
     tokio::time::sleep(delay).await;
     let query = parse_query(raw.as_deref());
     let mut st = s.lock().expect("state");
-    let bearer = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default()
-        .to_owned();
+    let bearer = bearer(&headers);
     let (status, response) = answer(&mut st, &version, &name, &query, &bearer);
     st.served.push(Served {
         endpoint: name,
         query,
+        headers: BTreeMap::new(),
         status,
         at: Instant::now(),
     });
@@ -218,7 +184,7 @@ fn answer(
     query: &BTreeMap<String, String>,
     bearer: &str,
 ) -> (u16, Response) {
-    let valid = st.tokens.get(bearer).is_some_and(|t| Instant::now() < *t);
+    let valid = st.tokens.valid(bearer);
     if !valid || st.refuse_tokens {
         return (401, expired_token());
     }
@@ -232,31 +198,19 @@ fn answer(
             ),
         );
     }
-    match st.faults.pop_front() {
-        Some(Fault::Throttle(after)) => {
-            let mut r = graph_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TooManyRequests",
-                "Too many requests.",
-            );
-            if let Some(a) = after {
-                r.headers_mut()
-                    .insert("retry-after", a.to_string().parse().expect("header"));
+    if let Some(fault) = fault_answer(
+        &mut st.faults,
+        &mut st.tokens,
+        bearer,
+        |status| match status {
+            StatusCode::UNAUTHORIZED => expired_token(),
+            StatusCode::TOO_MANY_REQUESTS => {
+                graph_error(status, "TooManyRequests", "Too many requests.")
             }
-            return (429, r);
-        }
-        Some(Fault::Server(code)) => {
-            let status = StatusCode::from_u16(code).expect("status");
-            return (
-                code,
-                graph_error(status, "ServiceUnavailable", "The service is unavailable."),
-            );
-        }
-        Some(Fault::ExpireToken) => {
-            st.tokens.insert(bearer.to_owned(), Instant::now());
-            return (401, expired_token());
-        }
-        None => {}
+            _ => graph_error(status, "ServiceUnavailable", "The service is unavailable."),
+        },
+    ) {
+        return fault;
     }
     let offset: usize = query
         .get("$skiptoken")
@@ -360,10 +314,6 @@ fn answer(
 impl GraphEmulator {
     /// Starts the emulator (on the current tokio runtime) serving `events` and `devices`.
     pub async fn start(events: Vec<Value>, devices: Vec<Value>) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the emulator");
-        let addr = listener.local_addr().expect("address");
         let state = Arc::new(Mutex::new(GraphState {
             tenant: "7f3a2c1e-0b9d-4e5f-8a6b-1c2d3e4f5a6b".into(),
             client_id: "0c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f".into(),
@@ -373,7 +323,7 @@ impl GraphEmulator {
             role_definitions: Vec::new(),
             role_assignments: Vec::new(),
             page_size: 5,
-            page_delay: Duration::ZERO,
+            page_delay: std::time::Duration::ZERO,
             expires_in: 3599,
             faults: VecDeque::new(),
             failing_offsets: HashSet::new(),
@@ -382,9 +332,8 @@ impl GraphEmulator {
             forbidden: HashSet::new(),
             refuse_tokens: false,
             served: Vec::new(),
-            base: format!("http://{addr}"),
-            tokens: BTreeMap::new(),
-            issued: 0,
+            base: String::new(),
+            tokens: Tokens::default(),
         }));
         let app = Router::new()
             .route("/:tenant/oauth2/v2.0/token", post(token))
@@ -394,9 +343,8 @@ impl GraphEmulator {
                 get(definition_assignments),
             )
             .with_state(state.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let addr = spawn(app).await;
+        state.lock().expect("state").base = format!("http://{addr}");
         Self { addr, state }
     }
 
@@ -434,28 +382,10 @@ pub fn pull_intune(
     extra: &[&str],
 ) -> std::process::Command {
     let url = emulator.url();
-    let mut cmd = std::process::Command::new(crate::cli_binary());
-    cmd.args(["pull", "intune", "--store"])
-        .arg(store)
-        .args([
-            "--login-url",
-            &url,
-            "--graph-url",
-            &url,
-            "--since",
-            "2026-03-01T00:00:00Z",
-            "--retry-delay",
-            "20ms",
-            "--writer-id",
-            "puller",
-        ])
-        .args(extra)
-        .env_remove("MDM_AUDIT_STORE")
-        .env_remove("MDM_AUDIT_WRITER_ID")
-        .stdin(std::process::Stdio::null());
-    for (k, v) in emulator.credentials() {
-        cmd.env(k, v);
-    }
+    let mut args = vec!["--login-url", &url, "--graph-url", &url];
+    args.extend_from_slice(extra);
+    let mut cmd = pull_command("intune", store, &args);
+    set_credentials(&mut cmd, emulator.credentials());
     cmd
 }
 

@@ -5,44 +5,28 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::query::{event_uid_counts, open_store, present_texts, sql};
+use mdm_audit_tests::count_after;
+use mdm_audit_tests::emulator::served_to;
+use mdm_audit_tests::pull::{
+    assert_verified_with_checkpoints, free_addr, kill_four_runs, metrics_after_two_runs, run_pull,
+    stderr, stored_once, summary,
+};
+use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
-    Fault, GraphEmulator, Served, audit_events, managed_devices, pull_intune, role_assignments,
+    Fault, GraphEmulator, audit_events, managed_devices, pull_intune, role_assignments,
     role_definitions,
 };
-use mdm_audit_tests::{count_after, run_ok};
 use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
 use serde_json::Value;
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().expect("run mdm-audit pull"))
-        .await
-        .expect("join")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 fn ids(events: &[Value]) -> BTreeSet<String> {
     events
         .iter()
         .map(|e| e["id"].as_str().expect("id").to_owned())
         .collect()
-}
-
-/// Each event_uid of the store and how often it is stored; asserts every one is stored once and
-/// returns the set.
-async fn stored_once(store: &Path) -> BTreeSet<String> {
-    let (ctx, _) = open_store(store).await;
-    let counts = event_uid_counts(&ctx).await;
-    let twice: Vec<_> = counts.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "stored more than once: {twice:?}");
-    counts.into_keys().collect()
 }
 
 async fn checkpoint(store: &Path, emulator: &GraphEmulator) -> Option<Checkpoint> {
@@ -52,14 +36,6 @@ async fn checkpoint(store: &Path, emulator: &GraphEmulator) -> Option<Checkpoint
         .load("intune", &tenant, "auditEvents")
         .await
         .expect("load the checkpoint")
-}
-
-fn of(served: &[Served], endpoint: &str) -> Vec<Served> {
-    served
-        .iter()
-        .filter(|s| s.endpoint == endpoint)
-        .cloned()
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,17 +53,17 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
         ]
         .into()
     });
-    let out = run(pull_intune(&emu, &store, &["--no-devices"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
     let err = stderr(&out);
     assert!(out.status.success(), "pull failed:\n{err}");
     assert_eq!(stored_once(&store).await, ids(&events));
 
     let served = emu.served();
-    let audit = of(&served, "auditEvents");
+    let audit = served_to(&served, "auditEvents");
     let statuses: Vec<u16> = audit.iter().map(|s| s.status).collect();
     assert_eq!(statuses, [429, 429, 503, 401, 200, 200, 200]);
     // Renewed once after the 401, not in a loop.
-    assert_eq!(of(&served, "token").len(), 2);
+    assert_eq!(served_to(&served, "token").len(), 2);
     // Retry-After: 1 is honoured; without it the backoff starts at --retry-delay (20 ms).
     let after_retry_after = audit[1].at - audit[0].at;
     assert!(
@@ -152,7 +128,7 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
     emu.set(|s| {
         s.failing_offsets.insert(10);
     });
-    let out = run(pull_intune(
+    let out = run_pull(pull_intune(
         &emu,
         &store,
         &["--no-devices", "--max-retries", "2"],
@@ -165,7 +141,7 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
         "{err}"
     );
     // The third page was tried three times (1 + --max-retries 2).
-    let third = of(&emu.served(), "auditEvents")
+    let third = served_to(&emu.served(), "auditEvents")
         .into_iter()
         .filter(|s| s.query.get("$skiptoken").map(String::as_str) == Some("10"))
         .count();
@@ -181,21 +157,18 @@ async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_t
 
     emu.set(|s| s.failing_offsets.clear());
     let before = emu.served().len();
-    let out = run(pull_intune(&emu, &store, &["--no-devices"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     // Resumed at the checkpoint minus the 15 minute overlap.
-    let resumed = of(&emu.served()[before..], "auditEvents");
+    let resumed = served_to(&emu.served()[before..], "auditEvents");
     assert_eq!(
         resumed[0].query.get("$filter").map(String::as_str),
         Some("activityDateTime ge 2026-03-02T07:54:07.000000Z")
     );
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 5, "{summary}");
-    assert_eq!(count_after(summary, "duplicates skipped"), 10, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 5, "{summary}");
+    assert_eq!(count_after(&summary, "duplicates skipped"), 10, "{summary}");
     assert_eq!(stored_once(&store).await, ids(&events));
     assert!(checkpoint(&store, &emu).await.expect("checkpoint").complete);
 }
@@ -207,19 +180,19 @@ async fn a_next_link_that_repeats_or_never_ends_stops_the_run_with_a_clear_error
     let events = audit_events(15, "2026-03-02T08:00:00Z");
     let emu = GraphEmulator::start(events.clone(), vec![]).await;
     emu.set(|s| s.repeat_next_link = true);
-    let out = run(pull_intune(&emu, &store, &["--no-devices"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("repeats an earlier link"), "{err}");
     // The two pages read before the loop showed are stored.
     assert_eq!(stored_once(&store).await, ids(&events[..10]));
-    assert_eq!(of(&emu.served(), "auditEvents").len(), 2);
+    assert_eq!(served_to(&emu.served(), "auditEvents").len(), 2);
 
     emu.set(|s| {
         s.repeat_next_link = false;
         s.endless = true;
     });
-    let out = run(pull_intune(
+    let out = run_pull(pull_intune(
         &emu,
         &store,
         &["--no-devices", "--max-pages", "4"],
@@ -238,7 +211,7 @@ async fn refused_tokens_and_missing_permissions_are_named_and_not_retried_in_a_l
     let emu =
         GraphEmulator::start(audit_events(3, "2026-03-02T08:00:00Z"), managed_devices(2)).await;
     emu.set(|s| s.refuse_tokens = true);
-    let out = run(pull_intune(&emu, &store, &[])).await;
+    let out = run_pull(pull_intune(&emu, &store, &[])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -246,14 +219,14 @@ async fn refused_tokens_and_missing_permissions_are_named_and_not_retried_in_a_l
         "{err}"
     );
     let served = emu.served();
-    assert_eq!(of(&served, "token").len(), 2, "one renewal, no loop");
-    assert_eq!(of(&served, "auditEvents").len(), 2);
+    assert_eq!(served_to(&served, "token").len(), 2, "one renewal, no loop");
+    assert_eq!(served_to(&served, "auditEvents").len(), 2);
 
     emu.set(|s| {
         s.refuse_tokens = false;
         s.forbidden.insert("managedDevices".into());
     });
-    let out = run(pull_intune(&emu, &store, &[])).await;
+    let out = run_pull(pull_intune(&emu, &store, &[])).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
@@ -264,7 +237,7 @@ async fn refused_tokens_and_missing_permissions_are_named_and_not_retried_in_a_l
     // A wrong client secret: the token endpoint's error, without the secret sent.
     let mut cmd = pull_intune(&emu, &store, &[]);
     cmd.env("MDM_AUDIT_INTUNE_CLIENT_SECRET", "wrong~secret~value");
-    let out = run(cmd).await;
+    let out = run_pull(cmd).await;
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("AADSTS7000215"), "{err}");
@@ -273,7 +246,7 @@ async fn refused_tokens_and_missing_permissions_are_named_and_not_retried_in_a_l
     // Without the credentials in the environment: a usage error naming the variable.
     let mut cmd = pull_intune(&emu, &store, &[]);
     cmd.env_remove("MDM_AUDIT_INTUNE_CLIENT_SECRET");
-    let out = run(cmd).await;
+    let out = run_pull(cmd).await;
     assert!(stderr(&out).contains("MDM_AUDIT_INTUNE_CLIENT_SECRET is not set"));
 }
 
@@ -286,7 +259,7 @@ async fn stdout_writes_the_vendor_records_as_graph_returns_them_and_snapshots_ke
     let devices = managed_devices(3);
     let emu = GraphEmulator::start(events.clone(), devices.clone()).await;
     emu.set(|s| s.page_size = 2);
-    let out = run(pull_intune(&emu, &store, &["--stdout"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--stdout"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let lines: Vec<Value> = String::from_utf8(out.stdout)
         .expect("utf-8")
@@ -301,11 +274,11 @@ async fn stdout_writes_the_vendor_records_as_graph_returns_them_and_snapshots_ke
     assert!(checkpoint(&store, &emu).await.expect("checkpoint").complete);
 
     // The next run re-reads the overlap window; the snapshot (hourly) is not due yet.
-    let out = run(pull_intune(&emu, &store, &["--stdout"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--stdout"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 7);
     assert_eq!(
-        of(&emu.served(), "managedDevices").len(),
+        served_to(&emu.served(), "managedDevices").len(),
         2,
         "one snapshot of two pages"
     );
@@ -317,7 +290,7 @@ async fn devices_are_stored_as_snapshots() {
     let store = dir.path().join("store");
     let emu =
         GraphEmulator::start(audit_events(2, "2026-03-02T08:00:00Z"), managed_devices(3)).await;
-    let out = run(pull_intune(&emu, &store, &[])).await;
+    let out = run_pull(pull_intune(&emu, &store, &[])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let (ctx, _) = open_store(&store).await;
     let rows = sql(
@@ -331,18 +304,6 @@ async fn devices_are_stored_as_snapshots() {
     );
 }
 
-/// Waits until `log` has at least `lines` lines containing `needle`.
-fn wait_for(log: &Path, needle: &str, lines: usize) -> bool {
-    for _ in 0..3000 {
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        if text.lines().filter(|l| l.contains(needle)).count() >= lines {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    false
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -354,39 +315,14 @@ async fn sigkilled_pulls_lose_nothing_and_store_every_event_once() {
         s.page_delay = Duration::from_millis(40);
     });
     // Kill after 1, 2, 3 and 4 pages of a run, a little later each time (mid-commit, mid-request).
-    for (round, extra_ms) in [(1usize, 0u64), (2, 35), (3, 80), (4, 5)] {
-        let log = dir.path().join(format!("run{round}.log"));
-        let mut cmd = pull_intune(&emu, &store, &["--no-devices"]);
-        cmd.stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log"));
-        let mut child = cmd.spawn().expect("spawn");
-        let ok = tokio::task::spawn_blocking({
-            let log = log.clone();
-            move || wait_for(&log, ": page ", round)
-        })
-        .await
-        .expect("join");
-        assert!(
-            ok,
-            "run {round} made no progress:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(extra_ms)).await;
-        child.kill().expect("SIGKILL");
-        let status = child.wait().expect("wait");
-        assert!(!status.success(), "run {round} ended before the kill");
-    }
+    kill_four_runs(dir.path(), || pull_intune(&emu, &store, &["--no-devices"])).await;
     let partial = stored_once(&store).await;
     assert!(partial.len() < events.len(), "the kills came too late");
-    let out = run(pull_intune(&emu, &store, &["--no-devices"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stored_once(&store).await, ids(&events));
     // The chains of every table, checkpoints included, verify.
-    let out = run_ok(
-        &["verify", "--store", &store.display().to_string()],
-        dir.path(),
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("pull_checkpoints"));
+    assert_verified_with_checkpoints(&store, dir.path());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -395,46 +331,15 @@ async fn every_keeps_pulling_and_exposes_its_counters() {
     let store = dir.path().join("store");
     let emu = GraphEmulator::start(audit_events(4, "2026-03-02T08:00:00Z"), vec![]).await;
     emu.set(|s| s.faults = [Fault::Throttle(None)].into());
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("free port")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let listen = format!("127.0.0.1:{port}");
+    let listen = free_addr();
     let log = dir.path().join("every.log");
-    let mut cmd = pull_intune(
+    let cmd = pull_intune(
         &emu,
         &store,
         &["--no-devices", "--every", "1s", "--metrics-listen", &listen],
     );
-    cmd.stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"));
-    let mut child = cmd.spawn().expect("spawn");
-    let ok = tokio::task::spawn_blocking({
-        let log = log.clone();
-        move || wait_for(&log, "run done", 2)
-    })
-    .await
-    .expect("join");
-    let text = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(ok, "no second run:\n{text}");
-    let metrics = reqwest::get(format!("http://{listen}/metrics"))
-        .await
-        .expect("GET /metrics")
-        .text()
-        .await
-        .expect("body");
-    child.kill().expect("kill");
-    let _ = child.wait();
-    let value = |name: &str| -> u64 {
-        let key = format!("mdm_audit_pull_{name}_total{{source=\"intune\"}} ");
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix(&key))
-            .unwrap_or_else(|| panic!("{key} not in:\n{metrics}"))
-            .parse()
-            .expect("number")
-    };
+    let metrics = metrics_after_two_runs(cmd, &listen, &log, "intune").await;
+    let value = |name: &str| metrics.counter(name);
     // Two runs read the 4 events (one page each); the second found them stored.
     assert!(value("pages") >= 2, "{metrics}");
     assert_eq!(value("stored_events"), 4, "{metrics}");
@@ -458,7 +363,7 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
         s.page_size = 2;
     });
     // On stdout: each assignment as Graph returns it, its definition nested.
-    let out = run(pull_intune(
+    let out = run_pull(pull_intune(
         &emu,
         &dir.path().join("state"),
         &["--no-devices", "--stdout"],
@@ -482,7 +387,7 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
     }
 
     // Into the store, through graph_role_assignment.vrl.
-    let out = run(pull_intune(&emu, &store, &["--no-devices"])).await;
+    let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let (ctx, _) = open_store(&store).await;
     let rows = sql(
@@ -500,7 +405,7 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
         ]
     );
     // The same state read again the same day is not stored twice.
-    let out = run(pull_intune(
+    let out = run_pull(pull_intune(
         &emu,
         &store,
         &["--no-devices", "--roles-every", "0s"],
@@ -508,11 +413,8 @@ async fn role_assignments_come_with_their_role_definition_and_members() {
     .await;
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
-    let summary = err
-        .lines()
-        .find(|l| l.contains("run done"))
-        .expect("summary");
-    assert_eq!(count_after(summary, "stored"), 0, "{summary}");
-    assert_eq!(count_after(summary, "duplicates skipped"), 3, "{summary}");
+    let summary = summary(&err);
+    assert_eq!(count_after(&summary, "stored"), 0, "{summary}");
+    assert_eq!(count_after(&summary, "duplicates skipped"), 3, "{summary}");
     assert_eq!(stored_once(&store).await.len(), 3);
 }

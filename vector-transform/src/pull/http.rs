@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue, RETRY_AFTER,
+};
 use url::Url;
 
 use super::{Progress, PullError};
@@ -52,6 +54,17 @@ pub enum Auth {
         client_secret: Secret,
         /// `scope`, when the server wants one (Microsoft identity platform: `{resource}/.default`).
         scope: Option<String>,
+    },
+    /// A bearer token for a user name and password (Jamf Pro's `POST /api/v1/auth/token` with HTTP
+    /// basic authentication, for servers without API clients); the answer is
+    /// `{"token", "expires"}`, `expires` an RFC 3339 time.
+    BasicBearer {
+        /// The token endpoint.
+        token_url: Url,
+        /// The account name.
+        username: String,
+        /// Its password.
+        password: Secret,
     },
 }
 
@@ -128,6 +141,11 @@ pub struct ApiClient {
     policy: RetryPolicy,
     token: Mutex<Option<Token>>,
     progress: Progress,
+    /// Headers every API call sends besides the bearer token (Workspace ONE's `aw-tenant-code` and
+    /// versioned `Accept`); sensitive values are marked so and never printed.
+    headers: HeaderMap,
+    /// What a [`PullError::Denied`] tells the operator to do.
+    denied_hint: &'static str,
 }
 
 impl std::fmt::Debug for ApiClient {
@@ -175,7 +193,31 @@ impl ApiClient {
             policy,
             token: Mutex::new(None),
             progress,
+            headers: HeaderMap::new(),
+            denied_hint: "grant it, with admin consent, and retry",
         })
+    }
+
+    /// Sends header `name: value` with every API call (not with token requests); `Accept` replaces
+    /// the default `application/json`. A `sensitive` value (an API key) is marked so: never printed.
+    pub fn with_header(
+        mut self,
+        name: &'static str,
+        value: &str,
+        sensitive: bool,
+    ) -> Result<Self, PullError> {
+        let mut v = HeaderValue::from_str(value)
+            .map_err(|_| PullError::Setup(format!("the {name} header value is not valid")))?;
+        v.set_sensitive(sensitive);
+        self.headers.insert(HeaderName::from_static(name), v);
+        Ok(self)
+    }
+
+    /// What a 401 or 403 error tells the operator to do, after naming the missing permission
+    /// (default: Entra's "grant it, with admin consent, and retry").
+    pub fn with_denied_hint(mut self, hint: &'static str) -> Self {
+        self.denied_hint = hint;
+        self
     }
 
     fn backoff(&self) -> ExponentialBuilder {
@@ -304,6 +346,46 @@ impl ApiClient {
                 .unwrap_or(3600);
                 Ok((a.access_token, Duration::from_secs(secs)))
             }
+            Auth::BasicBearer {
+                token_url,
+                username,
+                password,
+            } => {
+                let body = self
+                    .with_retries("token", || {
+                        Self::send(
+                            self.http
+                                .post(token_url.clone())
+                                .basic_auth(username, Some(password.expose()))
+                                .header("Accept", "application/json"),
+                        )
+                    })
+                    .await
+                    .map_err(|e| PullError::Token {
+                        url: token_url.to_string(),
+                        reason: e.describe(),
+                    })?;
+                #[derive(serde::Deserialize)]
+                struct Answer {
+                    token: String,
+                    expires: Option<String>,
+                }
+                let a: Answer = serde_json::from_str(&body).map_err(|e| PullError::Token {
+                    url: token_url.to_string(),
+                    reason: format!("the answer is not a {{\"token\", \"expires\"}} token: {e}"),
+                })?;
+                // Jamf Pro's tokens live 20 minutes unless `expires` says otherwise.
+                let lifetime = a
+                    .expires
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map_or(Duration::from_secs(1200), |t| {
+                        (t.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                    });
+                Ok((a.token, lifetime))
+            }
         }
     }
 
@@ -316,12 +398,14 @@ impl ApiClient {
             let token = self.token(renewed).await?;
             let result = self
                 .with_retries(what, || {
-                    Self::send(
-                        self.http
-                            .get(url.clone())
-                            .header(AUTHORIZATION, format!("Bearer {token}"))
-                            .header("Accept", "application/json"),
-                    )
+                    let mut request = self
+                        .http
+                        .get(url.clone())
+                        .header(AUTHORIZATION, format!("Bearer {token}"));
+                    if !self.headers.contains_key(ACCEPT) {
+                        request = request.header(ACCEPT, "application/json");
+                    }
+                    Self::send(request.headers(self.headers.clone()))
                 })
                 .await;
             match result {
@@ -335,6 +419,7 @@ impl ApiClient {
                         what: what.to_owned(),
                         status: 401,
                         permission: permission.to_owned(),
+                        hint: self.denied_hint,
                         detail: format!("the token was refused even after renewing it: {body}"),
                     });
                 }
@@ -343,6 +428,7 @@ impl ApiClient {
                         what: what.to_owned(),
                         status: 403,
                         permission: permission.to_owned(),
+                        hint: self.denied_hint,
                         detail: body,
                     });
                 }

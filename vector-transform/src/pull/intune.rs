@@ -29,6 +29,7 @@ pub use roles::{RETRIEVED, ROLES_PERMISSION};
 
 use super::{
     ApiClient, Auth, Checkpoint, CheckpointStore, Progress, PullError, RetryPolicy, Secret, Sink,
+    stream,
 };
 
 /// The permission `auditEvents` needs (Graph application permission).
@@ -261,16 +262,15 @@ impl IntunePuller {
         records: u64,
         complete: bool,
     ) -> Checkpoint {
-        Checkpoint {
-            source: SOURCE.into(),
-            tenant: self.config.tenant_id.clone(),
-            stream: stream.into(),
+        stream::checkpoint(
+            SOURCE,
+            &self.config.tenant_id,
+            stream,
             watermark,
-            pages: pages as i64,
-            records: records as i64,
+            pages,
+            records,
             complete,
-            updated_time: Utc::now(),
-        }
+        )
     }
 
     async fn audit_events(
@@ -325,13 +325,7 @@ impl IntunePuller {
         stream: &str,
         every: Duration,
     ) -> Result<Option<DateTime<Utc>>, PullError> {
-        let last = checkpoints
-            .load(SOURCE, &self.config.tenant_id, stream)
-            .await?
-            .and_then(|c| c.watermark);
-        let now = Utc::now();
-        let every = chrono::Duration::from_std(every).unwrap_or_default();
-        Ok(last.is_none_or(|l| now - l >= every).then_some(now))
+        stream::snapshot_due(checkpoints, SOURCE, &self.config.tenant_id, stream, every).await
     }
 
     /// Stores one page through the sink, counts it and shows it.
@@ -343,13 +337,7 @@ impl IntunePuller {
         pages: &mut u64,
         records: &mut u64,
     ) -> Result<(), PullError> {
-        let counts = sink
-            .page(page, &format!("{what} page {}", *pages + 1))
-            .await?;
-        *pages += 1;
-        *records += page.len() as u64;
-        self.progress.page(what, *pages, &counts);
-        Ok(())
+        stream::store_page(sink, &self.progress, what, page, pages, records).await
     }
 
     async fn devices_snapshot(

@@ -1,5 +1,6 @@
 //! Pulling audit events from the vendors' REST APIs (`mdm-audit pull`): the shared machinery, and one
-//! module per vendor API ([`intune`]: Microsoft Graph).
+//! module per vendor API ([`intune`]: Microsoft Graph; [`jamf`]: the Jamf Pro API; [`ws1`]: Workspace
+//! ONE UEM).
 //!
 //! A puller reads pages of vendor records as the API returns them and hands each page to a [`Sink`]:
 //! the store (each record goes through the same VRL mappings and the same [`crate::pipeline::Pipeline`]
@@ -12,8 +13,12 @@
 pub mod checkpoint;
 pub mod http;
 pub mod intune;
+pub mod jamf;
 mod metrics;
+mod record;
 mod sink;
+mod stream;
+pub mod ws1;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -44,7 +49,7 @@ pub enum PullError {
     },
     /// The API refused the request for lack of a permission.
     #[error(
-        "{what}: the API answered {status}: the app lacks the permission {permission} (grant it, with admin consent, and retry){}",
+        "{what}: the API answered {status}: the app lacks the permission {permission} ({hint}){}",
         bracketed(.detail)
     )]
     Denied {
@@ -54,6 +59,8 @@ pub enum PullError {
         status: u16,
         /// The permission the request needs.
         permission: String,
+        /// What to do about it.
+        hint: &'static str,
         /// The server's words.
         detail: String,
     },

@@ -18,6 +18,7 @@ use chrono::SecondsFormat;
 use serde::Deserialize;
 
 use super::{CheckpointStore, IntunePuller, Pager, PullError, Sink};
+use crate::pull::record::with_members;
 
 /// The permission the RBAC collections need (Graph application permission).
 pub const ROLES_PERMISSION: &str = "DeviceManagementRBAC.Read.All";
@@ -31,27 +32,6 @@ struct WithId {
 
 fn id_of(record: &str) -> Option<String> {
     serde_json::from_str::<WithId>(record).ok()?.id
-}
-
-/// `record` (a JSON object's text, as the vendor sent it) with `"key": value` members appended.
-fn with_members(record: &str, members: &[(&str, String)]) -> Result<String, String> {
-    let body = record
-        .trim_end()
-        .strip_suffix('}')
-        .ok_or_else(|| "not a JSON object".to_owned())?;
-    let mut out = body.to_owned();
-    let mut empty = body.trim_start().strip_prefix('{').map(str::trim) == Some("");
-    for (k, v) in members {
-        if !empty {
-            out.push(',');
-        }
-        empty = false;
-        out.push_str(&serde_json::to_string(k).map_err(|e| e.to_string())?);
-        out.push(':');
-        out.push_str(v);
-    }
-    out.push('}');
-    Ok(out)
 }
 
 impl IntunePuller {
@@ -131,26 +111,5 @@ impl IntunePuller {
             .save(&self.checkpoint(STREAM, Some(now), pages, records, true))
             .await?;
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn members_are_appended_to_the_record_as_sent() {
-        assert_eq!(
-            with_members(
-                r#"{"id":"a", "members":["g"]} "#,
-                &[("roleDefinition", "null".into())]
-            ),
-            Ok(r#"{"id":"a", "members":["g"],"roleDefinition":null}"#.to_owned())
-        );
-        assert_eq!(
-            with_members("{ }", &[("k", "1".into()), ("l", "2".into())]),
-            Ok(r#"{ "k":1,"l":2}"#.to_owned())
-        );
-        assert!(with_members("[1]", &[]).is_err());
     }
 }
