@@ -251,16 +251,10 @@ impl ApiClient {
 
     /// One try of a request; the body of a success.
     async fn send(request: reqwest::RequestBuilder) -> Result<String, Attempt> {
-        let resp = request
-            .send()
-            .await
-            .map_err(|e| Attempt::Transport(e.without_url().to_string()))?;
+        let resp = request.send().await.map_err(transport)?;
         let status = resp.status();
         let after = retry_after(resp.headers());
-        let body = resp
-            .text()
-            .await
-            .map_err(|e| Attempt::Transport(e.without_url().to_string()))?;
+        let body = resp.text().await.map_err(transport)?;
         if status.is_success() {
             Ok(body)
         } else if status == StatusCode::TOO_MANY_REQUESTS {
@@ -443,6 +437,27 @@ impl ApiClient {
     }
 }
 
+/// A transport failure with its causes: reqwest's own message ("error sending request") says
+/// nothing of why; the `source()` chain does (connection refused, DNS, TLS, timeout). No URL in it.
+fn transport(e: reqwest::Error) -> Attempt {
+    Attempt::Transport(with_causes(&e.without_url()))
+}
+
+/// `e` and each of its sources, joined by ": ", skipping a cause its parent already quotes.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let m = c.to_string();
+        if !text.contains(&m) {
+            text.push_str(": ");
+            text.push_str(&m);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -477,5 +492,25 @@ mod tests {
             )
             .contains("hunter2")
         );
+    }
+
+    #[tokio::test]
+    async fn a_transport_failure_says_why() {
+        // A port nobody listens on: reqwest says "error sending request"; the cause says refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let e = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .expect_err("nothing listens");
+        let Attempt::Transport(text) = transport(e) else {
+            panic!("not a transport failure");
+        };
+        assert!(text.starts_with("error sending request"), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
+        assert!(!text.contains("127.0.0.1"), "no URL: {text}");
     }
 }
