@@ -291,6 +291,20 @@ impl ApiClient {
         Ok(value)
     }
 
+    /// The body of a token endpoint's answer, with the retries every request gets.
+    async fn token_body(
+        &self,
+        token_url: &Url,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<String, PullError> {
+        self.with_retries("token", || Self::send(request()))
+            .await
+            .map_err(|e| PullError::Token {
+                url: token_url.to_string(),
+                reason: e.describe(),
+            })
+    }
+
     async fn fetch_token(&self) -> Result<(String, Duration), PullError> {
         match &self.auth {
             Auth::ClientCredentials {
@@ -308,19 +322,13 @@ impl ApiClient {
                 }
                 let form = form.finish();
                 let body = self
-                    .with_retries("token", || {
-                        Self::send(
-                            self.http
-                                .post(token_url.clone())
-                                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                                .body(form.clone()),
-                        )
+                    .token_body(token_url, || {
+                        self.http
+                            .post(token_url.clone())
+                            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                            .body(form.clone())
                     })
-                    .await
-                    .map_err(|e| PullError::Token {
-                        url: token_url.to_string(),
-                        reason: e.describe(),
-                    })?;
+                    .await?;
                 #[derive(serde::Deserialize)]
                 struct Answer {
                     access_token: String,
@@ -346,19 +354,13 @@ impl ApiClient {
                 password,
             } => {
                 let body = self
-                    .with_retries("token", || {
-                        Self::send(
-                            self.http
-                                .post(token_url.clone())
-                                .basic_auth(username, Some(password.expose()))
-                                .header("Accept", "application/json"),
-                        )
+                    .token_body(token_url, || {
+                        self.http
+                            .post(token_url.clone())
+                            .basic_auth(username, Some(password.expose()))
+                            .header("Accept", "application/json")
                     })
-                    .await
-                    .map_err(|e| PullError::Token {
-                        url: token_url.to_string(),
-                        reason: e.describe(),
-                    })?;
+                    .await?;
                 #[derive(serde::Deserialize)]
                 struct Answer {
                     token: String,
