@@ -19,6 +19,7 @@ const JSON_DATA_TYPES: Record<string, string> = {
   llmTimeoutSeconds: 'number',
   narrativeMode: 'string',
   reviewMinRole: 'string',
+  storageOptions: 'object',
 };
 
 describe('provisioning/datasources/mdm-audit.yaml', () => {

@@ -139,6 +139,7 @@ describe('QUERY_MODEL.md documents the model', () => {
     'llmModel',
     'llmTimeoutSeconds',
     'narrativeMode',
+    'storageOptions',
     'llmApiKey',
     'storageAccessKey',
     'storageSecretKey',

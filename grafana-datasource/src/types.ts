@@ -131,6 +131,11 @@ export interface MdmDataSourceOptions extends DataSourceJsonData {
   narrativeMode?: NarrativeMode;
   /** The lowest Grafana role that may approve, edit or reject a narrative. Default `Editor`. */
   reviewMinRole?: ReviewRole;
+  /**
+   * Object-store settings that are not secret, by object_store's names, e.g. `aws_region`,
+   * `aws_endpoint`, `aws_allow_http` (README, "Object storage"). Credentials go in secureJsonData.
+   */
+  storageOptions?: Record<string, string>;
 }
 
 /** Secrets: write-only from the browser, sent only to the backend. */

@@ -96,6 +96,24 @@ fn print_text(report: &VerifyReport, secs: f64) {
                 chains.join(", ")
             }
         );
+        if let Some(c) = t.copies.first() {
+            let hidden: usize = t.copies.iter().map(|c| c.hidden.len()).sum();
+            println!(
+                "    duplicates: {} {} stored by more than one writer ({hidden} extra {}, each a link of its own chain, so not a break; queries count each once), e.g. {} {} kept at {}#{}, also at {}",
+                t.copies.len(),
+                t.key_column,
+                if hidden == 1 { "row" } else { "rows" },
+                t.key_column,
+                c.key,
+                c.kept.0,
+                c.kept.1,
+                c.hidden
+                    .iter()
+                    .map(|(chain, seq)| format!("{chain}#{seq}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         match t.first_broken() {
             None => println!("    intact"),
             Some(p) => {

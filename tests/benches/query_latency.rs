@@ -6,7 +6,10 @@
 //!   under `target/bench-stores/<events>`, reused on later runs);
 //! - `MDM_BENCH_SIZES`: event counts, default `1000000,10000000`;
 //! - `MDM_BENCH_ITERS`: queries per client, default 50;
-//! - `MDM_TEST_PYTHON`: a Python with `duckdb` (default `target/py-venv/bin/python`, see scripts/test).
+//! - `MDM_TEST_PYTHON`: a Python with `duckdb` (default `target/py-venv/bin/python`, see scripts/test);
+//! - `MDM_BENCH_S3=1`: also copy each store to moto's S3 server on 127.0.0.1 and time the same
+//!   queries there: the first query of a freshly opened engine (metadata cache cold) and p50 / p99
+//!   of the following ones (warm), next to the local disk's.
 #![allow(
     clippy::print_stdout,
     reason = "the results table is the benchmark's output on stdout"
@@ -239,5 +242,57 @@ fn main() {
                 );
             }
         }
+        if std::env::var("MDM_BENCH_S3").as_deref() == Ok("1") {
+            s3_latency(&rt, &python, &label, n, &store, &engine, panel, iters);
+        }
+    }
+}
+
+/// The same queries on a copy of `store` in moto's S3 server, beside the local disk's.
+#[allow(clippy::too_many_arguments)]
+fn s3_latency(
+    rt: &tokio::runtime::Runtime,
+    python: &Path,
+    label: &str,
+    n: i64,
+    store: &Path,
+    local: &Arc<Engine>,
+    panel: Panel,
+    iters: usize,
+) {
+    let s3 = mdm_audit_tests::s3::S3Server::start(&["bench"]).expect("MDM_TEST_PYTHON");
+    let url = "s3://bench/store";
+    let ok = Command::new(python)
+        .arg(mdm_audit_tests::workspace_root().join("tests/s3/upload.py"))
+        .arg(store)
+        .arg(url)
+        .envs(s3.env())
+        .status()
+        .expect("upload");
+    assert!(ok.success(), "upload to S3 failed");
+    let options: std::collections::HashMap<String, String> = [
+        ("aws_access_key_id", "mdm-audit-test"),
+        ("aws_secret_access_key", "mdm-audit-test-secret"),
+        ("aws_region", "us-east-1"),
+        ("aws_endpoint", s3.endpoint.as_str()),
+        ("aws_allow_http", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    println!();
+    println!(
+        "| store | events | query | local p50 ms | S3 cold (open + first query) ms | S3 warm p50 ms | S3 warm p99 ms |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (name, json) in [("timeline", TIMELINE), ("stats", STATS)] {
+        let t = Instant::now();
+        let location = StoreLocation::parse(url, options.clone()).expect("s3 location");
+        let engine = Arc::new(rt.block_on(Engine::open(location)).expect("open s3"));
+        rt.block_on(ours(Arc::clone(&engine), json, panel, 1, 1));
+        let cold = t.elapsed().as_secs_f64() * 1000.0;
+        let (w50, w99) = rt.block_on(ours(Arc::clone(&engine), json, panel, 1, iters));
+        let (l50, _) = rt.block_on(ours(Arc::clone(local), json, panel, 1, iters));
+        println!("| {label} | {n} | {name} | {l50:.1} | {cold:.0} | {w50:.1} | {w99:.1} |");
     }
 }

@@ -8,13 +8,17 @@
 //! `MDM_BENCH_CLIENTS` (concurrent clients, 8), `MDM_BENCH_WINDOW_MS` (commit window, 200),
 //! `MDM_BENCH_SOURCE_EVENTS` (generated estate size the events are drawn from, 20000; event_uids are
 //! made unique per copy so every event is stored), `MDM_BENCH_SEED` (99) and `MDM_BENCH_DAYS` (30) of
-//! that estate.
+//! that estate. `MDM_BENCH_NODES` (1): serve processes, each with its own writer id, on one store,
+//! the clients spread over them. `MDM_BENCH_S3=1`: the store is `s3://bench/trail` on moto's S3
+//! server on 127.0.0.1 (`MDM_TEST_PYTHON` with moto, see scripts/test) instead of a local directory.
+//! After the run `verify` counts the commits (commits/s) and checks every chain.
 #![allow(clippy::print_stdout)]
 
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mdm_audit_tests::s3::S3Server;
 use mdm_audit_tests::{ServeProcess, normalized_estate};
 
 fn env(name: &str, default: usize) -> usize {
@@ -60,20 +64,35 @@ fn main() {
         enc.write_all(text.as_bytes()).expect("gzip");
         bodies.push(enc.finish().expect("gzip"));
     }
+    let nodes = env("MDM_BENCH_NODES", 1).max(1);
+    let s3 = (std::env::var("MDM_BENCH_S3").as_deref() == Ok("1")).then(|| {
+        S3Server::start(&["bench"]).expect("MDM_BENCH_S3=1 needs MDM_TEST_PYTHON with moto")
+    });
+    let (store, s3_env) = match &s3 {
+        Some(s) => ("s3://bench/trail".to_owned(), s.env()),
+        None => ("../data".to_owned(), Vec::new()),
+    };
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = ServeProcess::start(
-        dir.path(),
-        "data",
-        &[
-            "--writer-id",
-            "bench",
-            "--commit-window-ms",
-            &window.to_string(),
-            "--max-pending",
-            &(batch * clients * 4).to_string(),
-        ],
-    );
-    let url = server.url("/v1/events");
+    let servers: Vec<ServeProcess> = (0..nodes)
+        .map(|i| {
+            let node_dir = dir.path().join(format!("node-{i}"));
+            std::fs::create_dir_all(&node_dir).expect("node dir");
+            ServeProcess::start_with_env(
+                &node_dir,
+                &store,
+                &[
+                    "--writer-id",
+                    &format!("bench-{i}"),
+                    "--commit-window-ms",
+                    &window.to_string(),
+                    "--max-pending",
+                    &(batch * clients * 4).to_string(),
+                ],
+                &s3_env,
+            )
+        })
+        .collect();
+    let urls: Vec<String> = servers.iter().map(|s| s.url("/v1/events")).collect();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -88,9 +107,13 @@ fn main() {
             .build()
             .expect("client");
         let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let (client, url, bodies, next) =
-                (client.clone(), url.clone(), bodies.clone(), next.clone());
+        for c in 0..clients {
+            let (client, url, bodies, next) = (
+                client.clone(),
+                urls[c % urls.len()].clone(),
+                bodies.clone(),
+                next.clone(),
+            );
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
                 loop {
@@ -128,12 +151,47 @@ fn main() {
     let mut lat = latencies;
     lat.sort();
     let q = |p: f64| lat[((lat.len() as f64 * p) as usize).min(lat.len() - 1)];
-    let status = server.terminate();
-    assert!(status.success(), "serve exited with {status}");
+    for server in servers {
+        let status = server.terminate();
+        assert!(status.success(), "serve exited with {status}");
+    }
+    let mut verify = std::process::Command::new(mdm_audit_tests::cli_binary());
+    verify
+        .args(["verify", "--json", "--store", &store])
+        .envs(s3_env.iter().cloned())
+        .current_dir(dir.path().join("node-0"));
+    let out = verify.output().expect("run verify");
+    assert!(
+        out.status.success(),
+        "verify: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("verify json");
+    let events = report["tables"]
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["table"] == "events"))
+        .expect("events table");
+    let commits: u64 = events["chains"]
+        .as_array()
+        .expect("chains")
+        .iter()
+        .filter_map(|c| c["commits"].as_u64())
+        .sum();
+    assert_eq!(
+        events["rows"].as_u64(),
+        Some(total as u64),
+        "every event stored once"
+    );
     println!(
-        "serve_throughput: {total} events in {} requests of {batch} from {clients} clients, window {window} ms: {:.0} events/s sustained, ack p50 {:.0} ms, p99 {:.0} ms",
+        "serve_throughput: {total} events in {} requests of {batch} from {clients} clients to {nodes} node(s) on {}, window {window} ms: {:.0} events/s sustained, {commits} commits ({:.1}/s), ack p50 {:.0} ms, p99 {:.0} ms",
         lat.len(),
+        if s3.is_some() {
+            "moto S3"
+        } else {
+            "local disk"
+        },
         total as f64 / secs,
+        commits as f64 / secs,
         q(0.50).as_secs_f64() * 1e3,
         q(0.99).as_secs_f64() * 1e3
     );

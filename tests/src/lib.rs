@@ -16,6 +16,7 @@ pub mod json;
 pub mod plugin;
 pub mod pull;
 pub mod query;
+pub mod s3;
 pub mod serve;
 pub mod vendor_api;
 pub mod ws1_api;

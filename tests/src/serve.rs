@@ -21,6 +21,16 @@ impl ServeProcess {
     /// (appended, so restarts keep the earlier logs). Without `--credentials` in `extra` it is started
     /// with `--allow-unauthenticated`; credentials in the test's own environment are not passed on.
     pub fn start(dir: &Path, store: &str, extra: &[&str]) -> Self {
+        Self::start_with_env(dir, store, extra, &[])
+    }
+
+    /// [`Self::start`] with `env` added to the process's environment (an object store's settings).
+    pub fn start_with_env(
+        dir: &Path,
+        store: &str,
+        extra: &[&str],
+        env: &[(&'static str, String)],
+    ) -> Self {
         let open: &[&str] =
             if extra.contains(&"--credentials") || extra.contains(&"--tls-client-ca") {
                 &[]
@@ -50,6 +60,7 @@ impl ServeProcess {
             .env_remove("MDM_AUDIT_INGEST_TOKENS")
             .current_dir(dir)
             .env("MDM_AUDIT_LOG", "info")
+            .envs(env.iter().cloned())
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(log)

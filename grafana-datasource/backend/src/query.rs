@@ -219,6 +219,10 @@ pub struct Settings {
     pub narrative_mode: Option<NarrativeMode>,
     /// The lowest Grafana role that may record a review (approve, edit, reject); default `Editor`.
     pub review_min_role: Option<ReviewRole>,
+    /// Object-store settings that are not secret, by object_store's names: for S3 `aws_region`,
+    /// `aws_endpoint` (an S3-compatible server), `aws_allow_http`; for Azure `azure_storage_account_name`;
+    /// for GCS `google_service_account` (a path). Credentials go in the secure settings.
+    pub storage_options: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// A Grafana organization role, lowest first (`reviewMinRole`).

@@ -15,6 +15,7 @@ pub mod schema;
 pub mod select;
 
 pub mod chain;
+pub mod copies;
 pub mod dedupe;
 pub mod episodes;
 mod error;
@@ -31,6 +32,7 @@ mod tests;
 
 pub use audit::{AppendSummary, AuditWriter, dead_letter_uid, dead_letters_to_batch};
 pub use chain::ChainHead;
+pub use copies::{CopiedKey, find_copies};
 pub use dead_letter::DeadLetter;
 pub use dedupe::{DedupeIndex, day_of};
 pub use episodes::{EpisodeRecord, episodes_to_batch};
@@ -46,19 +48,22 @@ pub use writer::{CommitReceipt, TableWriter, WriterOptions, default_writer_id};
 
 use datafusion::prelude::SessionContext;
 
-/// Registers every table of `registry` that exists in the store in `ctx` under its name; returns
-/// the names.
+/// Registers every table of `registry` that exists in the store in `ctx` under its name, each row
+/// once (a key two writers both stored shows once: [`copies`]); returns the names.
 pub async fn register_tables(
     location: &StoreLocation,
     registry: &TableRegistry,
     ctx: &SessionContext,
 ) -> Result<Vec<String>, StoreError> {
     let mut names = Vec::new();
-    for name in registry.names() {
+    for spec in registry.tables() {
+        let name = spec.name;
         if let Some(table) = location.open_table(name).await? {
             table.update_datafusion_session(&ctx.state())?;
+            let copies = copies::find_copies(&table, spec).await?;
+            let provider = copies::without_copies(ctx, table.table_provider().await?, &copies)?;
             let _ = ctx.deregister_table(name)?;
-            ctx.register_table(name, table.table_provider().await?)?;
+            ctx.register_table(name, provider)?;
             names.push(name.to_owned());
         }
     }

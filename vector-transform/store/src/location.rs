@@ -10,6 +10,9 @@ use deltalake::logstore::{
     default_logstore, logstore_factories,
 };
 use deltalake::{DeltaTable, DeltaTableBuilder};
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
 use url::Url;
 
 use super::StoreError;
@@ -116,15 +119,48 @@ impl StoreLocation {
         let mut builder = DeltaTableBuilder::from_url(url.clone())?;
         if self.local.is_none() && self.root.scheme() != "memory" {
             register_remote_schemes();
-            // parse_url_opts gives a store rooted at the bucket, as with_storage_backend expects.
-            let (store, _) = object_store::parse_url_opts(&self.root, self.options.clone())?;
-            let store: ObjectStoreRef = Arc::from(store);
-            builder = builder.with_storage_backend(store, url);
+            builder = builder.with_storage_backend(self.remote_store()?, url);
         }
         if !self.options.is_empty() {
             builder = builder.with_storage_options(self.options.clone());
         }
         Ok(builder)
+    }
+
+    /// The object store of a remote root, rooted at the bucket or container (as
+    /// `with_storage_backend` expects). Its settings come from the environment first, read as
+    /// object_store's `from_env` reads them (`AWS_*` for s3://, `GOOGLE_*` for gs://, `AZURE_*` for
+    /// az://), then from `options`, then from the URL. Reading the environment matters: a builder
+    /// without it would, for S3, ask the cloud instance-metadata service for credentials.
+    fn remote_store(&self) -> Result<ObjectStoreRef, StoreError> {
+        let unknown = |key: &str| StoreError::Location {
+            location: self.root.to_string(),
+            reason: format!("unknown object-store option {key:?}"),
+        };
+        let store: ObjectStoreRef = match self.root.scheme() {
+            "s3" | "s3a" => {
+                let mut b = AmazonS3Builder::from_env().with_url(self.root.as_str());
+                for (k, v) in &self.options {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                Arc::new(b.build()?)
+            }
+            "gs" => {
+                let mut b = GoogleCloudStorageBuilder::from_env().with_url(self.root.as_str());
+                for (k, v) in &self.options {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                Arc::new(b.build()?)
+            }
+            _ => {
+                let mut b = MicrosoftAzureBuilder::from_env().with_url(self.root.as_str());
+                for (k, v) in &self.options {
+                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
+                }
+                Arc::new(b.build()?)
+            }
+        };
+        Ok(store)
     }
 
     /// Opens table `name` at its newest version; `Ok(None)` when it does not exist yet.

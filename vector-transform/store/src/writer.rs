@@ -340,7 +340,11 @@ async fn open_or_create(
         .with_save_mode(SaveMode::ErrorIfExists)
         // The log is the evidence of every commit and its chain head: never expire it.
         .with_configuration_property(TableProperty::EnableExpiredLogCleanup, Some("false"))
-        .with_configuration_property(TableProperty::AppendOnly, Some("true"));
+        .with_configuration_property(TableProperty::AppendOnly, Some("true"))
+        // Only as version 0: a writer that loses the race to create the table (another node
+        // starting on the same new store) must open the winner's table, not commit a second
+        // CREATE as version 1 (a new table id, which fails every other writer's next commit).
+        .with_commit_properties(CommitProperties::default().with_max_retries(0));
     if let Some(cols) = spec.stats_columns {
         create =
             create.with_configuration_property(TableProperty::DataSkippingStatsColumns, Some(cols));

@@ -76,11 +76,20 @@ impl MdmPlugin {
     /// The engine of the instance's store, opened on first use and reused.
     pub async fn engine(&self, instance: &Instance) -> Result<Arc<Engine>, EngineError> {
         let uri = instance.settings.store_uri().to_owned();
-        let options = instance.secure.storage_options();
-        let key = format!(
-            "{uri}\u{0}{}",
-            options.get("aws_access_key_id").map_or("", String::as_str)
-        );
+        let mut options: std::collections::HashMap<String, String> = instance
+            .settings
+            .storage_options
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        options.extend(instance.secure.storage_options());
+        let mut settings: Vec<_> = options
+            .iter()
+            .filter(|(k, _)| *k != "aws_secret_access_key")
+            .collect();
+        settings.sort();
+        let key = format!("{uri}\u{0}{settings:?}");
         let mut engines = self.engines.lock().await;
         if let Some(e) = engines.get(&key) {
             return Ok(Arc::clone(e));

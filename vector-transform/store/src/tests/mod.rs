@@ -16,6 +16,7 @@ use super::log::{list_versions, read_commit};
 use super::*;
 use crate::{DeadLetter, NormalizedEvent};
 
+mod copies;
 mod evolve;
 mod select;
 mod signed;

@@ -146,6 +146,9 @@ pub struct TableReport {
     pub chains: Vec<ChainSummary>,
     /// Problems, first broken link first.
     pub problems: Vec<Problem>,
+    /// Keys stored by more than one writer (not a break: each copy is a link of its own chain;
+    /// queries show one of them). See [`crate::copies`].
+    pub copies: Vec<crate::copies::CopiedKey>,
 }
 
 impl TableReport {
@@ -200,7 +203,16 @@ pub async fn verify_store(
         {
             continue;
         }
-        tables.push(verify_table(&name, store, trusted, progress).await?);
+        let mut report = verify_table(&name, store, trusted, progress).await?;
+        // Copies are looked for in an intact table only (a broken one may not be readable).
+        if let Some(spec) = registry.get(&name)
+            && report.problems.is_empty()
+        {
+            let mut table = table;
+            table.load().await?;
+            report.copies = crate::copies::find_copies(&table, spec).await?;
+        }
+        tables.push(report);
     }
     Ok(VerifyReport {
         store: location.display(),

@@ -349,6 +349,7 @@ pub async fn verify_table(
         files: files.len() as u64,
         chains,
         problems,
+        copies: Vec::new(),
     })
 }
 
