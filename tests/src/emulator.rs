@@ -1,10 +1,13 @@
 //! What the vendor API emulators ([`crate::vendor_api`]: Microsoft Graph, [`crate::jamf_api`]: Jamf
-//! Pro, [`crate::ws1_api`]: Workspace ONE UEM) share: the scripted faults and the answer to each, the
-//! log of requests served, the bearer tokens they issue (each with its lifetime), and starting a router
-//! on 127.0.0.1 port 0. Running `mdm-audit pull` against them is [`crate::pull`].
+//! Pro, [`crate::ws1_api`]: Workspace ONE UEM) share: the running [`Emulator`] over a vendor's state
+//! (address, state changes, request log), the scripted faults and the answer to each, the log of
+//! requests served, and the bearer tokens they issue (each with its lifetime). Running `mdm-audit
+//! pull` against them is [`crate::pull`]; the scenarios every stream shares are
+//! [`crate::pull_scenario`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
@@ -83,16 +86,54 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> String {
         .to_owned()
 }
 
-/// Serves `app` on 127.0.0.1, port 0, in the background; returns the bound address.
-pub async fn spawn(app: axum::Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the emulator");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
+/// An emulator's state: it keeps a log of the requests it served.
+pub trait ServedLog {
+    /// The requests served so far, oldest first.
+    fn served(&self) -> &[Served];
+}
+
+/// A running emulator: where it listens and its state, shared with its request handlers.
+/// `GraphEmulator`, `JamfEmulator` and `Ws1Emulator` are this over their vendor's state.
+#[derive(Debug)]
+pub struct Emulator<S> {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    state: Arc<Mutex<S>>,
+}
+
+impl<S: ServedLog> Emulator<S> {
+    /// Serves `app` (whose handlers share `state`) on 127.0.0.1, port 0, in the background, on the
+    /// current tokio runtime.
+    pub async fn serve(state: Arc<Mutex<S>>, app: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the emulator");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, state }
+    }
+
+    /// Its base URL (`http://127.0.0.1:port`).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Changes its state.
+    pub fn set(&self, f: impl FnOnce(&mut S)) {
+        f(&mut self.state());
+    }
+
+    /// Its state, locked.
+    pub fn state(&self) -> std::sync::MutexGuard<'_, S> {
+        self.state.lock().expect("emulator state")
+    }
+
+    /// The requests served so far.
+    pub fn served(&self) -> Vec<Served> {
+        self.state().served().to_vec()
+    }
 }
 
 /// The requests of `served` to `endpoint`.

@@ -36,7 +36,6 @@
 //!   (<https://developer.jamf.com/jamf-pro/docs/jamf-pro-api-scalability-best-practices>).
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -48,7 +47,9 @@ use axum::routing::post;
 use base64::Engine as _;
 use serde_json::{Value, json};
 
-use crate::emulator::{Fault, Served, Tokens, bearer, fault_answer, parse_query, spawn};
+use crate::emulator::{
+    Emulator, Fault, Served, ServedLog, Tokens, bearer, fault_answer, parse_query,
+};
 use crate::pull::{pull_command, set_credentials};
 
 mod records;
@@ -104,12 +105,7 @@ pub struct JamfState {
 type Shared = Arc<Mutex<JamfState>>;
 
 /// The Jamf Pro emulator.
-#[derive(Debug)]
-pub struct JamfEmulator {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    state: Shared,
-}
+pub type JamfEmulator = Emulator<JamfState>;
 
 fn jamf_error(status: StatusCode, code: &str, description: &str) -> Response {
     (
@@ -393,7 +389,13 @@ fn classic(st: &JamfState, endpoint: &str, path: &str) -> Option<Option<Value>> 
     }
 }
 
-impl JamfEmulator {
+impl ServedLog for JamfState {
+    fn served(&self) -> &[Served] {
+        &self.served
+    }
+}
+
+impl Emulator<JamfState> {
     /// Starts the emulator (on the current tokio runtime) serving `commands`.
     pub async fn start(commands: Vec<Value>) -> Self {
         let state = Arc::new(Mutex::new(JamfState {
@@ -422,28 +424,12 @@ impl JamfEmulator {
             .route("/api/v1/auth/token", post(auth_token))
             .fallback(api)
             .with_state(state.clone());
-        let addr = spawn(app).await;
-        Self { addr, state }
-    }
-
-    /// Its base URL (`http://127.0.0.1:port`), for `--jamf-url`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Changes its state.
-    pub fn set(&self, f: impl FnOnce(&mut JamfState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
-    /// The requests served so far.
-    pub fn served(&self) -> Vec<Served> {
-        self.state.lock().expect("state").served.clone()
+        Self::serve(state, app).await
     }
 
     /// The environment of an API client (`client`) or a user account.
     pub fn credentials(&self, client: bool) -> Vec<(&'static str, String)> {
-        let st = self.state.lock().expect("state");
+        let st = self.state();
         if client {
             vec![
                 ("MDM_AUDIT_JAMF_CLIENT_ID", st.client_id.clone()),

@@ -15,6 +15,7 @@ pub mod jamf_api;
 pub mod json;
 pub mod plugin;
 pub mod pull;
+pub mod pull_scenario;
 pub mod query;
 pub mod s3;
 pub mod serve;
@@ -169,6 +170,12 @@ pub fn run_cli(args: &[&str], dir: &Path) -> std::process::Output {
 /// [`run_cli`], asserting that the command succeeded (the message carries its stderr and stdout).
 pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {
     let out = run_cli(args, dir);
+    assert_succeeded(args, &out);
+    out
+}
+
+/// Asserts that `mdm-audit args` succeeded; the message carries its stderr and stdout.
+pub fn assert_succeeded(args: &[&str], out: &std::process::Output) {
     assert!(
         out.status.success(),
         "mdm-audit {} ({}):\n{}{}",
@@ -177,7 +184,6 @@ pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {
         String::from_utf8_lossy(&out.stderr),
         String::from_utf8_lossy(&out.stdout)
     );
-    out
 }
 
 /// `args` split at white space: `words("--seed 5 --days 3")`.

@@ -80,14 +80,7 @@ impl S3Server {
     /// [`Self::run_cli`], asserting success; returns stdout.
     pub fn run_ok(&self, args: &[&str], dir: &Path) -> String {
         let out = self.run_cli(args, dir);
-        assert!(
-            out.status.success(),
-            "mdm-audit {} ({}):\n{}{}",
-            args.join(" "),
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            String::from_utf8_lossy(&out.stdout)
-        );
+        crate::assert_succeeded(args, &out);
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }

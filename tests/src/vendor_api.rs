@@ -21,7 +21,6 @@
 //!   (<https://learn.microsoft.com/en-us/graph/errors>).
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -37,7 +36,7 @@ mod records;
 pub use crate::emulator::{Fault, Served};
 pub use records::{audit_events, managed_devices, role_assignments, role_definitions};
 
-use crate::emulator::{Tokens, bearer, fault_answer, parse_query, spawn};
+use crate::emulator::{Emulator, ServedLog, Tokens, bearer, fault_answer, parse_query};
 use crate::pull::{pull_command, set_credentials};
 
 /// What the Graph emulator serves and how it misbehaves.
@@ -85,12 +84,7 @@ pub struct GraphState {
 type Shared = Arc<Mutex<GraphState>>;
 
 /// The Microsoft Graph (and identity platform) emulator.
-#[derive(Debug)]
-pub struct GraphEmulator {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    state: Shared,
-}
+pub type GraphEmulator = Emulator<GraphState>;
 
 fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
@@ -311,7 +305,13 @@ fn answer(
     (200, axum::Json(body).into_response())
 }
 
-impl GraphEmulator {
+impl ServedLog for GraphState {
+    fn served(&self) -> &[Served] {
+        &self.served
+    }
+}
+
+impl Emulator<GraphState> {
     /// Starts the emulator (on the current tokio runtime) serving `events` and `devices`.
     pub async fn start(events: Vec<Value>, devices: Vec<Value>) -> Self {
         let state = Arc::new(Mutex::new(GraphState {
@@ -343,29 +343,15 @@ impl GraphEmulator {
                 get(definition_assignments),
             )
             .with_state(state.clone());
-        let addr = spawn(app).await;
-        state.lock().expect("state").base = format!("http://{addr}");
-        Self { addr, state }
-    }
-
-    /// Its base URL (`http://127.0.0.1:port`), for `--login-url` and `--graph-url`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Changes its state.
-    pub fn set(&self, f: impl FnOnce(&mut GraphState)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
-    /// The requests served so far.
-    pub fn served(&self) -> Vec<Served> {
-        self.state.lock().expect("state").served.clone()
+        let emulator = Self::serve(state, app).await;
+        let url = emulator.url();
+        emulator.set(|s| s.base = url);
+        emulator
     }
 
     /// The environment `mdm-audit pull intune` reads its credentials from.
     pub fn credentials(&self) -> Vec<(&'static str, String)> {
-        let st = self.state.lock().expect("state");
+        let st = self.state();
         vec![
             ("MDM_AUDIT_INTUNE_TENANT_ID", st.tenant.clone()),
             ("MDM_AUDIT_INTUNE_CLIENT_ID", st.client_id.clone()),

@@ -27,7 +27,6 @@
 //! - throttling: 429, with `Retry-After` when the service sends one.
 
 use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -38,7 +37,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::emulator::{Fault, Served, Tokens, bearer, fault_answer, parse_query, spawn};
+use crate::emulator::{
+    Emulator, Fault, Served, ServedLog, Tokens, bearer, fault_answer, parse_query,
+};
 use crate::pull::{pull_command, set_credentials};
 
 /// What the UEM emulator serves and how it misbehaves.
@@ -78,12 +79,7 @@ pub struct Ws1State {
 type Shared = Arc<Mutex<Ws1State>>;
 
 /// The Workspace ONE UEM (API server and token service) emulator.
-#[derive(Debug)]
-pub struct Ws1Emulator {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    state: Shared,
-}
+pub type Ws1Emulator = Emulator<Ws1State>;
 
 fn uem_error(status: StatusCode, code: u32, message: &str) -> Response {
     (
@@ -374,7 +370,13 @@ pub fn console_events(n: usize, start: &str) -> Vec<Value> {
         .collect()
 }
 
-impl Ws1Emulator {
+impl ServedLog for Ws1State {
+    fn served(&self) -> &[Served] {
+        &self.served
+    }
+}
+
+impl Emulator<Ws1State> {
     /// Starts the emulator (on the current tokio runtime) serving these event log entries.
     pub async fn start(device_events: Vec<Value>, console_events: Vec<Value>) -> Self {
         let state = Arc::new(Mutex::new(Ws1State {
@@ -398,13 +400,7 @@ impl Ws1Emulator {
             .route("/connect/token", post(token))
             .route("/api/system/eventlog", get(eventlog))
             .with_state(state.clone());
-        let addr = spawn(app).await;
-        Self { addr, state }
-    }
-
-    /// Its base URL (`http://127.0.0.1:port`): the API server, and the token service's host.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        Self::serve(state, app).await
     }
 
     /// The tenant its checkpoints are kept under (the API server's host and port).
@@ -412,19 +408,9 @@ impl Ws1Emulator {
         self.addr.to_string()
     }
 
-    /// Changes its state.
-    pub fn set(&self, f: impl FnOnce(&mut Ws1State)) {
-        f(&mut self.state.lock().expect("state"));
-    }
-
-    /// The requests served so far.
-    pub fn served(&self) -> Vec<Served> {
-        self.state.lock().expect("state").served.clone()
-    }
-
     /// The environment `mdm-audit pull ws1` reads its credentials from.
     pub fn credentials(&self) -> Vec<(&'static str, String)> {
-        let st = self.state.lock().expect("state");
+        let st = self.state();
         vec![
             ("MDM_AUDIT_WS1_CLIENT_ID", st.client_id.clone()),
             ("MDM_AUDIT_WS1_CLIENT_SECRET", st.client_secret.clone()),

@@ -7,19 +7,21 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use mdm_audit_store::{StoreLocation, WriterOptions};
 use mdm_audit_tests::count_after;
-use mdm_audit_tests::emulator::served_to;
+use mdm_audit_tests::emulator::{Served, served_to};
 use mdm_audit_tests::pull::{
     assert_verified_with_checkpoints, free_addr, kill_four_runs, metrics_after_two_runs, run_pull,
     stderr, stored_once, summary,
+};
+use mdm_audit_tests::pull_scenario::{
+    self, StreamUnderTest, a_failing_page_stops_at_the_last_complete_page_and_the_next_run_resumes,
 };
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::vendor_api::{
     Fault, GraphEmulator, audit_events, managed_devices, pull_intune, role_assignments,
     role_definitions,
 };
-use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
+use mdm_audit_transform::pull::Checkpoint;
 use serde_json::Value;
 
 fn ids(events: &[Value]) -> BTreeSet<String> {
@@ -31,11 +33,7 @@ fn ids(events: &[Value]) -> BTreeSet<String> {
 
 async fn checkpoint(store: &Path, emulator: &GraphEmulator) -> Option<Checkpoint> {
     let tenant = emulator.credentials()[0].1.clone();
-    let loc = StoreLocation::parse(&store.display().to_string(), Default::default()).expect("loc");
-    CheckpointStore::new(loc, WriterOptions::new("test-reader"))
-        .load("intune", &tenant, "auditEvents")
-        .await
-        .expect("load the checkpoint")
+    pull_scenario::checkpoint(store, "intune", &tenant, "auditEvents").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,59 +116,71 @@ async fn throttling_server_errors_and_an_expired_token_are_retried_and_every_pag
     );
 }
 
+/// Intune's audit events as a [`StreamUnderTest`]: `$skiptoken` offsets, `$filter` on activityDateTime.
+struct AuditEvents {
+    emu: GraphEmulator,
+    events: Vec<Value>,
+}
+
+impl StreamUnderTest for AuditEvents {
+    const ENDPOINT: &'static str = "auditEvents";
+
+    fn pull(&self, store: &Path, extra: &[&str]) -> std::process::Command {
+        let mut args = vec!["--no-devices"];
+        args.extend(extra);
+        pull_intune(&self.emu, store, &args)
+    }
+
+    fn fail_third_page(&self, fail: bool) {
+        self.emu.set(|s| {
+            if fail {
+                s.failing_offsets.insert(10);
+            } else {
+                s.failing_offsets.clear();
+            }
+        });
+    }
+
+    fn is_third_page(&self, request: &Served) -> bool {
+        request.query.get("$skiptoken").map(String::as_str) == Some("10")
+    }
+
+    fn assert_resumes_from_the_overlap(&self, first: &Served) {
+        assert_eq!(
+            first.query.get("$filter").map(String::as_str),
+            Some("activityDateTime ge 2026-03-02T07:54:07.000000Z")
+        );
+        assert_eq!(first.query.get("$skiptoken"), None);
+    }
+
+    fn served(&self) -> Vec<Served> {
+        self.emu.served()
+    }
+
+    async fn stored(&self, store: &Path) -> BTreeSet<String> {
+        stored_once(store).await
+    }
+
+    fn first(&self, n: usize) -> BTreeSet<String> {
+        ids(&self.events[..n])
+    }
+
+    async fn checkpoint(&self, store: &Path) -> Option<Checkpoint> {
+        checkpoint(store, &self.emu).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_the_next_run_resumes()
  {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("store");
     let events = audit_events(15, "2026-03-02T08:00:00Z");
     let emu = GraphEmulator::start(events.clone(), vec![]).await;
-    emu.set(|s| {
-        s.failing_offsets.insert(10);
-    });
-    let out = run_pull(pull_intune(
-        &emu,
-        &store,
-        &["--no-devices", "--max-retries", "2"],
-    ))
+    a_failing_page_stops_at_the_last_complete_page_and_the_next_run_resumes(
+        &AuditEvents { emu, events },
+        &dir.path().join("store"),
+    )
     .await;
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("failed after retries") && err.contains("503"),
-        "{err}"
-    );
-    // The third page was tried three times (1 + --max-retries 2).
-    let third = served_to(&emu.served(), "auditEvents")
-        .into_iter()
-        .filter(|s| s.query.get("$skiptoken").map(String::as_str) == Some("10"))
-        .count();
-    assert_eq!(third, 3);
-    assert_eq!(stored_once(&store).await, ids(&events[..10]));
-    let cp = checkpoint(&store, &emu).await.expect("a checkpoint");
-    assert!(!cp.complete);
-    assert_eq!(cp.pages, 2);
-    assert_eq!(
-        cp.watermark.map(|w| w.to_rfc3339()),
-        Some("2026-03-02T08:09:07+00:00".into())
-    );
-
-    emu.set(|s| s.failing_offsets.clear());
-    let before = emu.served().len();
-    let out = run_pull(pull_intune(&emu, &store, &["--no-devices"])).await;
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    // Resumed at the checkpoint minus the 15 minute overlap.
-    let resumed = served_to(&emu.served()[before..], "auditEvents");
-    assert_eq!(
-        resumed[0].query.get("$filter").map(String::as_str),
-        Some("activityDateTime ge 2026-03-02T07:54:07.000000Z")
-    );
-    let summary = summary(&err);
-    assert_eq!(count_after(&summary, "stored"), 5, "{summary}");
-    assert_eq!(count_after(&summary, "duplicates skipped"), 10, "{summary}");
-    assert_eq!(stored_once(&store).await, ids(&events));
-    assert!(checkpoint(&store, &emu).await.expect("checkpoint").complete);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

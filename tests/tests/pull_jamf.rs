@@ -9,25 +9,23 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use mdm_audit_store::{StoreLocation, WriterOptions};
 use mdm_audit_tests::count_after;
-use mdm_audit_tests::emulator::{Fault, served_to};
+use mdm_audit_tests::emulator::{Fault, Served, served_to};
 use mdm_audit_tests::jamf_api::{JamfEmulator, computers, mdm_commands, mobile_devices, pull_jamf};
 use mdm_audit_tests::pull::{
     assert_verified_with_checkpoints, kill_four_runs, run_pull, stderr, stored_once, summary,
 };
+use mdm_audit_tests::pull_scenario::{
+    self, StreamUnderTest, a_failing_page_stops_at_the_last_complete_page_and_the_next_run_resumes,
+};
 use mdm_audit_tests::query::{open_store, present_texts, sql};
-use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
+use mdm_audit_transform::pull::Checkpoint;
 use serde_json::Value;
 
 const ONLY_COMMANDS: &[&str] = &["--no-devices", "--no-history"];
 
 async fn checkpoint(store: &Path, emulator: &JamfEmulator, stream: &str) -> Option<Checkpoint> {
-    let loc = StoreLocation::parse(&store.display().to_string(), Default::default()).expect("loc");
-    CheckpointStore::new(loc, WriterOptions::new("test-reader"))
-        .load("jamf", &emulator.url(), stream)
-        .await
-        .expect("load the checkpoint")
+    pull_scenario::checkpoint(store, "jamf", &emulator.url(), stream).await
 }
 
 /// The event_uid of each command as `api_mdm_command.vrl` derives it is not known here; the store
@@ -174,62 +172,72 @@ async fn a_user_account_token_is_renewed_before_it_expires() {
     assert!(!err.contains(&emu.credentials(false)[1].1), "{err}");
 }
 
+/// Jamf Pro's MDM commands as a [`StreamUnderTest`]: `page` / `page-size`, an RSQL `filter` on
+/// dateSent.
+struct MdmCommands {
+    emu: JamfEmulator,
+    commands: Vec<Value>,
+}
+
+impl StreamUnderTest for MdmCommands {
+    const ENDPOINT: &'static str = "mdmCommands";
+
+    fn pull(&self, store: &Path, extra: &[&str]) -> std::process::Command {
+        let mut args = ONLY_COMMANDS.to_vec();
+        args.extend(extra);
+        pull_jamf(&self.emu, store, &args)
+    }
+
+    fn fail_third_page(&self, fail: bool) {
+        self.emu.set(|s| {
+            if fail {
+                s.failing_pages.insert(2);
+            } else {
+                s.failing_pages.clear();
+            }
+        });
+    }
+
+    fn is_third_page(&self, request: &Served) -> bool {
+        request.query.get("page").map(String::as_str) == Some("2")
+    }
+
+    fn assert_resumes_from_the_overlap(&self, first: &Served) {
+        assert_eq!(
+            first.query.get("filter").map(String::as_str),
+            Some("dateSent>=\"2026-03-02T07:54:07.000Z\"")
+        );
+        assert_eq!(first.query.get("page").map(String::as_str), Some("0"));
+    }
+
+    fn served(&self) -> Vec<Served> {
+        self.emu.served()
+    }
+
+    async fn stored(&self, store: &Path) -> BTreeSet<String> {
+        stored_uuids(store).await
+    }
+
+    fn first(&self, n: usize) -> BTreeSet<String> {
+        uuids(&self.commands[..n])
+    }
+
+    async fn checkpoint(&self, store: &Path) -> Option<Checkpoint> {
+        checkpoint(store, &self.emu, Self::ENDPOINT).await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_the_next_run_resumes()
  {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("store");
     let commands = mdm_commands(15, "2026-03-02T08:00:00Z");
     let emu = JamfEmulator::start(commands.clone()).await;
-    emu.set(|s| {
-        s.failing_pages.insert(2);
-    });
-    let mut extra = ONLY_COMMANDS.to_vec();
-    extra.extend(["--max-retries", "2"]);
-    let out = run_pull(pull_jamf(&emu, &store, &extra)).await;
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("failed after retries") && err.contains("503"),
-        "{err}"
-    );
-    let third = served_to(&emu.served(), "mdmCommands")
-        .into_iter()
-        .filter(|s| s.query.get("page").map(String::as_str) == Some("2"))
-        .count();
-    assert_eq!(third, 3, "1 try + --max-retries 2");
-    assert_eq!(stored_uuids(&store).await, uuids(&commands[..10]));
-    let cp = checkpoint(&store, &emu, "mdmCommands")
-        .await
-        .expect("a checkpoint");
-    assert!(!cp.complete);
-    assert_eq!(cp.pages, 2);
-    assert_eq!(
-        cp.watermark.map(|w| w.to_rfc3339()),
-        Some("2026-03-02T08:09:07+00:00".into())
-    );
-
-    emu.set(|s| s.failing_pages.clear());
-    let before = emu.served().len();
-    let out = run_pull(pull_jamf(&emu, &store, ONLY_COMMANDS)).await;
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    // Resumed at the checkpoint minus the 15 minute overlap.
-    let resumed = served_to(&emu.served()[before..], "mdmCommands");
-    assert_eq!(
-        resumed[0].query.get("filter").map(String::as_str),
-        Some("dateSent>=\"2026-03-02T07:54:07.000Z\"")
-    );
-    let summary = summary(&err);
-    assert_eq!(count_after(&summary, "stored"), 5, "{summary}");
-    assert_eq!(count_after(&summary, "duplicates skipped"), 10, "{summary}");
-    assert_eq!(stored_uuids(&store).await, uuids(&commands));
-    assert!(
-        checkpoint(&store, &emu, "mdmCommands")
-            .await
-            .expect("checkpoint")
-            .complete
-    );
+    a_failing_page_stops_at_the_last_complete_page_and_the_next_run_resumes(
+        &MdmCommands { emu, commands },
+        &dir.path().join("store"),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

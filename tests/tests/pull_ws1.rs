@@ -8,16 +8,17 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use mdm_audit_store::{StoreLocation, WriterOptions};
-use mdm_audit_tests::count_after;
-use mdm_audit_tests::emulator::{Fault, served_to};
+use mdm_audit_tests::emulator::{Fault, Served, served_to};
 use mdm_audit_tests::pull::{
     assert_verified_with_checkpoints, free_addr, kill_four_runs, metrics_after_two_runs, run_pull,
-    stderr, stored_once, summary,
+    stderr, stored_once,
+};
+use mdm_audit_tests::pull_scenario::{
+    self, StreamUnderTest, a_failing_page_stops_at_the_last_complete_page_and_the_next_run_resumes,
 };
 use mdm_audit_tests::query::{open_store, present_texts, sql};
 use mdm_audit_tests::ws1_api::{Ws1Emulator, console_events, device_events, pull_ws1};
-use mdm_audit_transform::pull::{Checkpoint, CheckpointStore};
+use mdm_audit_transform::pull::Checkpoint;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -37,11 +38,7 @@ fn uids(entries: &[Value]) -> BTreeSet<String> {
 }
 
 async fn checkpoint(store: &Path, emu: &Ws1Emulator, stream: &str) -> Option<Checkpoint> {
-    let loc = StoreLocation::parse(&store.display().to_string(), Default::default()).expect("loc");
-    CheckpointStore::new(loc, WriterOptions::new("test-reader"))
-        .load("ws1", &emu.tenant(), stream)
-        .await
-        .expect("load the checkpoint")
+    pull_scenario::checkpoint(store, "ws1", &emu.tenant(), stream).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -208,63 +205,68 @@ async fn the_tenant_code_is_required_and_missing_permissions_are_named() {
     assert!(!err.contains("wrong~secret~value"), "{err}");
 }
 
+/// UEM's device event log as a [`StreamUnderTest`]: `page` / `pagesize`, `startdate`.
+struct DeviceEvents {
+    emu: Ws1Emulator,
+    devices: Vec<Value>,
+}
+
+impl StreamUnderTest for DeviceEvents {
+    const ENDPOINT: &'static str = "eventlog/Device";
+
+    fn pull(&self, store: &Path, extra: &[&str]) -> std::process::Command {
+        let mut args = vec!["--no-console-events"];
+        args.extend(extra);
+        pull_ws1(&self.emu, store, &args)
+    }
+
+    fn fail_third_page(&self, fail: bool) {
+        self.emu.set(|s| {
+            if fail {
+                s.failing_pages.insert(("Device".into(), 2));
+            } else {
+                s.failing_pages.clear();
+            }
+        });
+    }
+
+    fn is_third_page(&self, request: &Served) -> bool {
+        request.query["page"] == "2"
+    }
+
+    fn assert_resumes_from_the_overlap(&self, first: &Served) {
+        assert_eq!(first.query["startdate"], "2026-03-02T07:54:07.000Z");
+        assert_eq!(first.query["page"], "0");
+    }
+
+    fn served(&self) -> Vec<Served> {
+        self.emu.served()
+    }
+
+    async fn stored(&self, store: &Path) -> BTreeSet<String> {
+        stored_once(store).await
+    }
+
+    fn first(&self, n: usize) -> BTreeSet<String> {
+        uids(&self.devices[..n])
+    }
+
+    async fn checkpoint(&self, store: &Path) -> Option<Checkpoint> {
+        checkpoint(store, &self.emu, "deviceEvents").await
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_that_keeps_failing_stops_the_run_at_the_last_complete_page_and_the_next_run_resumes()
  {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = dir.path().join("store");
     let devices = device_events(15, "2026-03-02T08:00:00Z");
     let emu = Ws1Emulator::start(devices.clone(), vec![]).await;
-    emu.set(|s| {
-        s.failing_pages.insert(("Device".into(), 2));
-    });
-    let out = run_pull(pull_ws1(
-        &emu,
-        &store,
-        &["--max-retries", "2", "--no-console-events"],
-    ))
+    a_failing_page_stops_at_the_last_complete_page_and_the_next_run_resumes(
+        &DeviceEvents { emu, devices },
+        &dir.path().join("store"),
+    )
     .await;
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("failed after retries") && err.contains("503"),
-        "{err}"
-    );
-    let third = served_to(&emu.served(), "eventlog/Device")
-        .into_iter()
-        .filter(|s| s.query["page"] == "2")
-        .count();
-    assert_eq!(third, 3, "1 try + --max-retries 2");
-    assert_eq!(stored_once(&store).await, uids(&devices[..10]));
-    let cp = checkpoint(&store, &emu, "deviceEvents")
-        .await
-        .expect("checkpoint");
-    assert!(!cp.complete);
-    assert_eq!(cp.pages, 2);
-    assert_eq!(
-        cp.watermark.map(|w| w.to_rfc3339()),
-        Some("2026-03-02T08:09:07+00:00".into())
-    );
-
-    emu.set(|s| s.failing_pages.clear());
-    let before = emu.served().len();
-    let out = run_pull(pull_ws1(&emu, &store, &["--no-console-events"])).await;
-    let err = stderr(&out);
-    assert!(out.status.success(), "{err}");
-    // Resumed at the checkpoint minus the 15 minute overlap.
-    let resumed = served_to(&emu.served()[before..], "eventlog/Device");
-    assert_eq!(resumed[0].query["startdate"], "2026-03-02T07:54:07.000Z");
-    assert_eq!(resumed[0].query["page"], "0");
-    let line = summary(&err);
-    assert_eq!(count_after(&line, "stored"), 5, "{line}");
-    assert_eq!(count_after(&line, "duplicates skipped"), 10, "{line}");
-    assert_eq!(stored_once(&store).await, uids(&devices));
-    assert!(
-        checkpoint(&store, &emu, "deviceEvents")
-            .await
-            .expect("cp")
-            .complete
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

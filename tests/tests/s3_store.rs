@@ -21,6 +21,13 @@ const FROM: &str = "2020-01-01";
 /// See [`FROM`].
 const TO: &str = "2030-01-01";
 
+/// `command --store STORE --from FROM --to TO extra...`: a reading command over the whole estate.
+fn over_all<'a>(command: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![command, "--store", STORE, "--from", FROM, "--to", TO];
+    args.extend(extra);
+    args
+}
+
 fn lines() -> Vec<String> {
     std::fs::read_to_string(normalized_estate(11, 600, 2))
         .expect("events")
@@ -51,12 +58,7 @@ fn verify_events(s3: &S3Server, dir: &Path) -> Value {
 
 /// One value of `query --sql ... --format json` (one row, one column).
 fn query_number(s3: &S3Server, dir: &Path, sql: &str) -> u64 {
-    let out = s3.run_ok(
-        &[
-            "query", "--store", STORE, "--from", FROM, "--to", TO, "--sql", sql, "--format", "json",
-        ],
-        dir,
-    );
+    let out = s3.run_ok(&over_all("query", &["--sql", sql, "--format", "json"]), dir);
     let rows: Value = serde_json::from_str(&out).expect("query json");
     rows[0]
         .as_object()
@@ -103,19 +105,7 @@ fn every_command_reads_and_writes_a_store_on_s3_from_the_aws_environment() {
         query_number(&s3, dir.path(), "SELECT count(*) FROM events"),
         distinct.len() as u64
     );
-    let narrative = s3.run_ok(
-        &[
-            "narrate",
-            "--store",
-            STORE,
-            "--from",
-            FROM,
-            "--to",
-            TO,
-            "--no-record",
-        ],
-        dir.path(),
-    );
+    let narrative = s3.run_ok(&over_all("narrate", &["--no-record"]), dir.path());
     assert!(
         narrative.contains(&format!("{} events", distinct.len())) || narrative.contains("[ev"),
         "a narrative over the S3 store cites its events:\n{narrative}"
@@ -285,10 +275,7 @@ fn two_serve_nodes_share_one_s3_table_a_copy_on_both_counts_once_and_one_dying_s
     let sql = "SELECT count(DISTINCT event_uid) FROM events";
     assert_eq!(query_number(&s3, dir.path(), sql), union.len() as u64);
     let out = s3.run_ok(
-        &[
-            "query", "--store", STORE, "--from", FROM, "--to", TO, "--limit", "10000", "--format",
-            "ndjson",
-        ],
+        &over_all("query", &["--limit", "10000", "--format", "ndjson"]),
         dir.path(),
     );
     assert_eq!(
@@ -355,21 +342,17 @@ fn two_serve_nodes_share_one_s3_table_a_copy_on_both_counts_once_and_one_dying_s
         assert_eq!(theirs["chains"][id]["head"], c["head"], "{id}'s head");
     }
     let ours = s3.run_ok(
-        &[
+        &over_all(
             "query",
-            "--store",
-            STORE,
-            "--from",
-            FROM,
-            "--to",
-            TO,
-            "--limit",
-            "10000",
-            "--sql",
-            "SELECT event_uid, chain_id, chain_seq, hash FROM events",
-            "--format",
-            "ndjson",
-        ],
+            &[
+                "--limit",
+                "10000",
+                "--sql",
+                "SELECT event_uid, chain_id, chain_seq, hash FROM events",
+                "--format",
+                "ndjson",
+            ],
+        ),
         dir.path(),
     );
     let mut ours: BTreeSet<String> = ours

@@ -75,25 +75,13 @@ async fn an_event_two_writers_stored_counts_once_and_verify_lists_it() {
     register_tables(&loc, &TableRegistry::core(), &ctx)
         .await
         .expect("register");
-    let b = ctx
-        .sql(
-            "SELECT count(*) AS n, count(DISTINCT event_uid) AS u, \
-             sum(CASE WHEN chain_id = 'node-b' THEN 1 ELSE 0 END) AS b FROM events",
-        )
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect");
-    let get = |c: &str| {
-        let col = arrow::compute::cast(
-            b[0].column_by_name(c).expect(c),
-            &arrow::datatypes::DataType::Int64,
-        )
-        .expect("cast");
-        col.as_primitive::<Int64Type>().value(0)
-    };
-    assert_eq!((get("n"), get("u"), get("b")), (50, 50, 35 - 5));
+    let row = one_row(
+        &ctx,
+        "SELECT count(*) AS n, count(DISTINCT event_uid) AS u, \
+         sum(CASE WHEN chain_id = 'node-b' THEN 1 ELSE 0 END) AS b FROM events",
+    )
+    .await;
+    assert_eq!((row["n"], row["u"], row["b"]), (50, 50, 35 - 5));
 }
 
 #[tokio::test]

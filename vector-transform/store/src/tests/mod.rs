@@ -141,6 +141,26 @@ async fn write_three_commits(loc: &StoreLocation, events: &[NormalizedEvent]) ->
     w
 }
 
+/// The first row of `sql`, each column as an integer by its name.
+async fn one_row(ctx: &SessionContext, sql: &str) -> HashMap<String, i64> {
+    let b = ctx
+        .sql(sql)
+        .await
+        .expect("sql")
+        .collect()
+        .await
+        .expect("collect");
+    b[0].schema()
+        .fields()
+        .iter()
+        .zip(b[0].columns())
+        .map(|(f, c)| {
+            let c = arrow::compute::cast(c, &arrow::datatypes::DataType::Int64).expect("cast");
+            (f.name().clone(), c.as_primitive::<Int64Type>().value(0))
+        })
+        .collect()
+}
+
 async fn verify(loc: &StoreLocation) -> VerifyReport {
     verify_store(loc, &TableRegistry::core(), None, &|_, _| {})
         .await
@@ -261,19 +281,12 @@ async fn an_untouched_store_verifies_clean_and_queries_through_datafusion() {
         .await
         .expect("register");
     assert!(tables.contains(&"events".to_owned()));
-    let b = ctx
-        .sql("SELECT count(*) AS n, count(DISTINCT event_uid) AS u, count(DISTINCT day) AS d, max(chain_seq) AS s FROM events")
-        .await
-        .expect("sql")
-        .collect()
-        .await
-        .expect("collect");
-    let get = |c: &str| {
-        b[0].column_by_name(c)
-            .expect(c)
-            .as_primitive::<Int64Type>()
-            .value(0)
-    };
+    let row = one_row(
+        &ctx,
+        "SELECT count(*) AS n, count(DISTINCT event_uid) AS u, count(DISTINCT day) AS d, max(chain_seq) AS s FROM events",
+    )
+    .await;
+    let get = |c: &str| row[c];
     assert_eq!(get("n"), events.len() as i64);
     assert_eq!(get("u"), events.len() as i64);
     assert_eq!(get("d"), days.len() as i64);
