@@ -99,10 +99,13 @@ fn print_text(report: &VerifyReport, secs: f64) {
         if let Some(c) = t.copies.first() {
             let hidden: usize = t.copies.iter().map(|c| c.hidden.len()).sum();
             println!(
-                "    duplicates: {} {} stored by more than one writer ({hidden} extra {}, each a link of its own chain, so not a break; queries count each once), e.g. {} {} kept at {}#{}, also at {}",
+                "    duplicates: {} {} stored by more than one writer ({hidden} extra {}; each is a link of its own chain, so not a break; queries count each once)",
                 t.copies.len(),
                 t.key_column,
                 if hidden == 1 { "row" } else { "rows" },
+            );
+            println!(
+                "      e.g. {} {}: shown from {}#{}, also at {}",
                 t.key_column,
                 c.key,
                 c.kept.0,
