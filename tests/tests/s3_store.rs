@@ -284,6 +284,14 @@ fn two_serve_nodes_share_one_s3_table_a_copy_on_both_counts_once_and_one_dying_s
         "the timeline shows each event once"
     );
 
+    // The evidence pack's narrative counts each event once too.
+    let pack = s3.run_ok(&over_all("report", &[]), dir.path());
+    assert!(
+        pack.contains(&format!("the trail holds {} events", union.len())),
+        "{}",
+        &pack[..pack.len().min(600)]
+    );
+
     // The Grafana plugin over the same bucket (its settings from the datasource, as provisioned
     // in deploy/scale-out/) counts each event once.
     let mut ctx = plugin::context(STORE);
