@@ -15,9 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, LazyLock, Mutex};
 
-use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int64Type};
+use arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::catalog::TableProvider;
 use datafusion::common::ScalarValue;
 use datafusion::functions_aggregate::count::count;
@@ -139,24 +139,26 @@ fn hidden_rows(copies: &[CopiedKey]) -> Option<Expr> {
 fn day_files(table: &DeltaTable) -> Result<BTreeMap<i32, DayFiles>, StoreError> {
     let actions = table.snapshot()?.add_actions_table(true)?;
     let mut out: BTreeMap<i32, DayFiles> = BTreeMap::new();
-    let column = |name: &str| -> Result<Option<Arc<dyn Array>>, StoreError> {
+    let column = |name: &str, to: &DataType| -> Result<Option<Arc<dyn Array>>, StoreError> {
         match actions.column_by_name(name) {
-            Some(c) => Ok(Some(cast(c, &DataType::Utf8)?)),
+            Some(c) => Ok(Some(cast(c, to)?)),
             None => Ok(None),
         }
     };
-    let (Some(paths), Some(days)) = (column("path")?, column(&format!("partition.{DAY}"))?) else {
+    let (Some(paths), Some(days)) = (
+        column("path", &DataType::Utf8)?,
+        column(&format!("partition.{DAY}"), &DataType::Date32)?,
+    ) else {
         return Ok(out);
     };
-    let min = column(&format!("min.{CHAIN_ID}"))?;
-    let max = column(&format!("max.{CHAIN_ID}"))?;
-    let (paths, days) = (paths.as_string::<i32>(), days.as_string::<i32>());
+    let min = column(&format!("min.{CHAIN_ID}"), &DataType::Utf8)?;
+    let max = column(&format!("max.{CHAIN_ID}"), &DataType::Utf8)?;
+    let (paths, days) = (paths.as_string::<i32>(), days.as_primitive::<Date32Type>());
     for i in 0..actions.num_rows() {
-        let Some(day) = days.is_valid(i).then(|| days.value(i)) else {
+        if days.is_null(i) {
             continue;
-        };
-        let day = day_number(day)?;
-        let entry = out.entry(day).or_default();
+        }
+        let entry = out.entry(days.value(i)).or_default();
         entry.paths.insert(paths.value(i).to_owned());
         for bound in [&min, &max] {
             match bound {
@@ -175,14 +177,6 @@ fn day_files(table: &DeltaTable) -> Result<BTreeMap<i32, DayFiles>, StoreError> 
     Ok(out)
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` partition value.
-fn day_number(day: &str) -> Result<i32, StoreError> {
-    let d = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .map_err(|e| StoreError::Internal(format!("day partition {day:?}: {e}")))?;
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
-    Ok((d - epoch).num_days() as i32)
-}
-
 /// The keys of day `day` stored more than once, and which copy readers keep.
 async fn search_day(df: DataFrame, key: &str, day: i32) -> Result<Vec<CopiedKey>, StoreError> {
     let day_rows = df.filter(col(DAY).eq(lit(ScalarValue::Date32(Some(day)))))?;
@@ -193,7 +187,10 @@ async fn search_day(df: DataFrame, key: &str, day: i32) -> Result<Vec<CopiedKey>
         .select(vec![ident(key)])?
         .collect()
         .await?;
-    let keys: Vec<Expr> = strings(&repeated, 0)?.into_iter().map(lit).collect();
+    let mut keys: Vec<Expr> = Vec::new();
+    for b in &repeated {
+        keys.extend(strings(b.column(0))?.into_iter().map(lit));
+    }
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -204,10 +201,7 @@ async fn search_day(df: DataFrame, key: &str, day: i32) -> Result<Vec<CopiedKey>
         .await?;
     let mut by_key: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for b in &rows {
-        let (k, c) = (
-            strings(std::slice::from_ref(b), 0)?,
-            strings(std::slice::from_ref(b), 1)?,
-        );
+        let (k, c) = (strings(b.column(0))?, strings(b.column(1))?);
         let s = cast(b.column(2), &DataType::Int64)?;
         let s = s.as_primitive::<Int64Type>();
         for (i, (k, c)) in k.into_iter().zip(c).enumerate() {
@@ -229,13 +223,11 @@ async fn search_day(df: DataFrame, key: &str, day: i32) -> Result<Vec<CopiedKey>
         .collect())
 }
 
-/// Column `i` of `batches` as strings (nulls as empty).
-fn strings(batches: &[RecordBatch], i: usize) -> Result<Vec<String>, StoreError> {
-    let mut out = Vec::new();
-    for b in batches {
-        let c = cast(b.column(i), &DataType::Utf8)?;
-        let c = c.as_string::<i32>();
-        out.extend((0..c.len()).map(|j| if c.is_valid(j) { c.value(j) } else { "" }.to_owned()));
-    }
-    Ok(out)
+/// A column as strings (nulls as empty).
+fn strings(column: &ArrayRef) -> Result<Vec<String>, StoreError> {
+    let c = cast(column, &DataType::Utf8)?;
+    let c = c.as_string::<i32>();
+    Ok((0..c.len())
+        .map(|j| if c.is_valid(j) { c.value(j) } else { "" }.to_owned())
+        .collect())
 }

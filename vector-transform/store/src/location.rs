@@ -137,28 +137,20 @@ impl StoreLocation {
             location: self.root.to_string(),
             reason: format!("unknown object-store option {key:?}"),
         };
-        let store: ObjectStoreRef = match self.root.scheme() {
-            "s3" | "s3a" => {
-                let mut b = AmazonS3Builder::from_env().with_url(self.root.as_str());
+        // Each cloud's builder has its own config-key type, hence a macro rather than a function.
+        macro_rules! from_env {
+            ($builder:ty) => {{
+                let mut b = <$builder>::from_env().with_url(self.root.as_str());
                 for (k, v) in &self.options {
                     b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
                 }
-                Arc::new(b.build()?)
-            }
-            "gs" => {
-                let mut b = GoogleCloudStorageBuilder::from_env().with_url(self.root.as_str());
-                for (k, v) in &self.options {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
-                Arc::new(b.build()?)
-            }
-            _ => {
-                let mut b = MicrosoftAzureBuilder::from_env().with_url(self.root.as_str());
-                for (k, v) in &self.options {
-                    b = b.with_config(k.parse().map_err(|_| unknown(k))?, v);
-                }
-                Arc::new(b.build()?)
-            }
+                Arc::new(b.build()?) as ObjectStoreRef
+            }};
+        }
+        let store = match self.root.scheme() {
+            "s3" | "s3a" => from_env!(AmazonS3Builder),
+            "gs" => from_env!(GoogleCloudStorageBuilder),
+            _ => from_env!(MicrosoftAzureBuilder),
         };
         Ok(store)
     }
