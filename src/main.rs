@@ -8,6 +8,8 @@ use clap::Parser;
 
 /// mimalloc, as Vector uses jemalloc: normalize (VRL) is bound by small short-lived allocations, where
 /// mimalloc needs 17-26 % fewer instructions than the system allocator (BENCHMARKS.md, "Normalize throughput").
+/// The feature `system-allocator` leaves it out, for heap profilers that hook malloc (heaptrack).
+#[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

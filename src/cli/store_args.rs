@@ -26,10 +26,14 @@ impl StoreArgs {
     }
 }
 
-/// A multi-threaded runtime for a command's async work.
+/// A multi-threaded runtime for a command's async work. Blocking work (the local object store's file
+/// operations, fsync, parsing request bodies) runs on at most 16 threads: tokio's default of 512
+/// let a store with many small commits start over a hundred at once, each with its own allocator
+/// heap, for no gain on a machine with a few cores.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(16)
         .build()
         .map_err(|e| CliError::Usage(format!("cannot start the async runtime: {e}")))
 }

@@ -167,6 +167,43 @@ pub fn run_cli(args: &[&str], dir: &Path) -> std::process::Output {
         .expect("spawn mdm-audit")
 }
 
+/// Runs the `mdm-audit` binary with `args` in `dir`, writing `stdin` (if any) to its standard input.
+pub fn run_cli_input(args: &[&str], dir: &Path, stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(cli_binary())
+        .args(args)
+        .current_dir(dir)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn mdm-audit");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// `out`, asserting that the command succeeded (the message carries its stderr).
+pub fn succeeded(out: std::process::Output) -> std::process::Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// [`run_cli`], asserting that the command succeeded (the message carries its stderr and stdout).
 pub fn run_ok(args: &[&str], dir: &Path) -> std::process::Output {
     let out = run_cli(args, dir);

@@ -23,10 +23,13 @@ mod workers;
 use mdm_audit_store::{AppendSummary, StoreError, StoreLocation, WriterOptions};
 use workers::{Ordered, Outcome, Pool};
 
-/// Events per commit by default.
-pub const DEFAULT_COMMIT_EVENTS: usize = 50_000;
-/// Events each input may be out of time order by (the reorder buffer of each file).
-pub const DEFAULT_REORDER_WINDOW: usize = 10_000;
+/// Events per commit by default: a commit writes one file per day it covers, so fewer events per
+/// commit make more, smaller files; more hold more memory (about 2 KB per event until the commit).
+/// 20,000 keeps an ingest's peak under 500 MB (BENCHMARKS.md, "Ingest").
+pub const DEFAULT_COMMIT_EVENTS: usize = 20_000;
+/// Events each input may be out of time order by (the reorder buffer of each file, held as
+/// normalized events: about 2 KB each, for every input file).
+pub const DEFAULT_REORDER_WINDOW: usize = 2_000;
 
 /// Normalize workers by default: one per core.
 pub fn default_workers() -> usize {
@@ -161,7 +164,8 @@ impl Ord for ByTime {
     }
 }
 
-const CHUNK: usize = 1024;
+/// Events per chunk a reader sends to the merge (each input has up to six chunks in flight).
+const CHUNK: usize = 256;
 
 /// Reads one input: frames it, has the pool normalize the frames (results come back in file
 /// order), reorders within the window, sends chunks in time order.

@@ -2,7 +2,7 @@
 //! stage chain, and takes batches of inputs (events and dead letters): it dedupes each input's
 //! events against the store, runs the fresh ones through the stages in order, and holds what the
 //! stages release until the next commit, which appends events, dead letters and episode states in
-//! one go. Deduplication comes before the stages, so a re-run or a retried request never counts
+//! one go. Released events are held as Arrow batches ([`PendingEvents`]), not as structs. Deduplication comes before the stages, so a re-run or a retried request never counts
 //! twice in correlation.
 
 mod stage;
@@ -11,7 +11,8 @@ pub use stage::{Chain, PassThrough, Stage};
 
 use crate::{DeadLetter, NormalizedEvent};
 use mdm_audit_store::{
-    AppendSummary, AuditWriter, EpisodeRecord, StoreError, StoreLocation, WriterOptions,
+    AppendSummary, AuditWriter, EpisodeRecord, PendingEvents, StoreError, StoreLocation,
+    WriterOptions,
 };
 
 /// One input of a batch: its events and its dead letters.
@@ -32,7 +33,9 @@ pub struct InputCounts {
 pub struct Pipeline {
     writer: AuditWriter,
     stage: Box<dyn Stage>,
-    events: Vec<NormalizedEvent>,
+    /// What the stages released from the last call, before it joins `events`.
+    released: Vec<NormalizedEvent>,
+    events: PendingEvents,
     dead: Vec<DeadLetter>,
     episodes: Vec<EpisodeRecord>,
 }
@@ -53,7 +56,8 @@ impl Pipeline {
         Self {
             writer,
             stage,
-            events: Vec::new(),
+            released: Vec::new(),
+            events: PendingEvents::new(),
             dead: Vec::new(),
             episodes: Vec::new(),
         }
@@ -80,7 +84,8 @@ impl Pipeline {
     /// only what the table holds). Whatever is held for the next commit is dropped with the old one.
     pub fn replace_writer(&mut self, writer: AuditWriter) {
         self.writer = writer;
-        self.events.clear();
+        self.released.clear();
+        self.events = PendingEvents::new();
         self.dead.clear();
         self.episodes.clear();
     }
@@ -99,7 +104,7 @@ impl Pipeline {
     /// Dedupes every input's events (in order), then runs all the fresh ones through the stages;
     /// their output and the inputs' dead letters wait for the next commit. If deduplication fails,
     /// no event reached the stages, nothing is held, and the keys reserved for earlier inputs are
-    /// still reserved: replace the writer.
+    /// still reserved: replace the writer (likewise if a released event cannot be held).
     pub async fn process(&mut self, batch: Vec<Input>) -> Result<Vec<InputCounts>, StoreError> {
         let mut counts = Vec::with_capacity(batch.len());
         let mut fresh_all = Vec::new();
@@ -115,10 +120,16 @@ impl Pipeline {
             dead_all.append(&mut dead);
         }
         for e in fresh_all {
-            self.stage.push(e, &mut self.events, &mut self.episodes);
+            self.stage.push(e, &mut self.released, &mut self.episodes);
+            self.hold_released()?;
         }
         self.dead.append(&mut dead_all);
         Ok(counts)
+    }
+
+    /// Moves what the stages released into the held batches.
+    fn hold_released(&mut self) -> Result<(), StoreError> {
+        self.events.extend(self.released.drain(..))
     }
 
     /// Appends what is held (events, dead letters, episode states) in one go; nothing held, no
@@ -128,7 +139,7 @@ impl Pipeline {
             return Ok(AppendSummary::default());
         }
         self.writer
-            .append_deduped(
+            .append_pending(
                 std::mem::take(&mut self.events),
                 std::mem::take(&mut self.dead),
                 std::mem::take(&mut self.episodes),
@@ -139,13 +150,15 @@ impl Pipeline {
     /// Lets the stages release what is complete without ending the input ([`Stage::flush`]), then
     /// commits.
     pub async fn flush(&mut self) -> Result<AppendSummary, StoreError> {
-        self.stage.flush(&mut self.events, &mut self.episodes);
+        self.stage.flush(&mut self.released, &mut self.episodes);
+        self.hold_released()?;
         self.commit().await
     }
 
     /// Ends the input: the stages release everything ([`Stage::finish`]), then commits.
     pub async fn finish(&mut self) -> Result<AppendSummary, StoreError> {
-        self.stage.finish(&mut self.events, &mut self.episodes);
+        self.stage.finish(&mut self.released, &mut self.episodes);
+        self.hold_released()?;
         self.commit().await
     }
 }

@@ -15,9 +15,9 @@ use super::StoreError;
 use super::dedupe::{DEFAULT_MAX_KEYS, DedupeIndex, day_of, digest};
 use super::episodes::{EpisodeRecord, episodes_to_batch};
 use super::location::StoreLocation;
+use super::pending::PendingEvents;
 use super::tables::{DEAD_LETTERS, EPISODES, EVENTS};
 use super::writer::{CommitReceipt, TableWriter, WriterOptions};
-use crate::batch::events_to_batch;
 use crate::{DeadLetter, NormalizedEvent};
 
 /// What one [`AuditWriter::append`] did.
@@ -182,22 +182,32 @@ impl AuditWriter {
         dead_letters: Vec<DeadLetter>,
         episodes: Vec<EpisodeRecord>,
     ) -> Result<AppendSummary, StoreError> {
+        let events = PendingEvents::from_events(events)?;
+        self.append_pending(events, dead_letters, episodes).await
+    }
+
+    /// [`AuditWriter::append_deduped`] for events held as batches: one commit per table; if the
+    /// events' commit fails, their keys are released.
+    pub async fn append_pending(
+        &mut self,
+        events: PendingEvents,
+        dead_letters: Vec<DeadLetter>,
+        episodes: Vec<EpisodeRecord>,
+    ) -> Result<AppendSummary, StoreError> {
         let mut summary = AppendSummary::default();
         if !events.is_empty() {
-            let batch = events_to_batch(&events)
-                .map_err(|e| StoreError::Internal(format!("building the events batch: {e}")))?;
-            match self.events.append(batch).await {
+            let (batches, keys) = events.into_batches()?;
+            match self.events.append_batches(batches).await {
                 Ok(Some(r)) => summary.commits.push(("events", r)),
                 Ok(None) => {}
                 Err(e) => {
-                    for ev in &events {
-                        self.event_keys
-                            .remove(day_of(ev.time), digest(&ev.event_uid));
+                    for (day, key) in keys {
+                        self.event_keys.remove(day, key);
                     }
                     return Err(e);
                 }
             }
-            summary.stored = events.len() as u64;
+            summary.stored = keys.len() as u64;
         }
 
         let mut fresh = Vec::with_capacity(dead_letters.len());

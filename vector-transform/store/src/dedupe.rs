@@ -18,8 +18,10 @@ use sha2::{Digest, Sha256};
 use super::StoreError;
 use super::tables::DAY;
 
-/// Default budget: keys held in memory (about 40 bytes each).
-pub const DEFAULT_MAX_KEYS: usize = 20_000_000;
+/// Default budget: keys held in memory (16 bytes each, 20 to 40 with the hash set's slack, so at
+/// most about 80 MB). Two million keys are two weeks of a 4-million-event month; older days are
+/// reloaded from the table when a late or re-sent record needs them.
+pub const DEFAULT_MAX_KEYS: usize = 2_000_000;
 
 /// The 128-bit digest of a key.
 pub fn digest(key: &str) -> u128 {

@@ -21,6 +21,7 @@ pub mod episodes;
 mod error;
 pub mod location;
 pub mod log;
+mod pending;
 pub mod signing;
 pub mod tables;
 pub mod verify;
@@ -39,6 +40,7 @@ pub use episodes::{EpisodeRecord, episodes_to_batch};
 pub use error::StoreError;
 pub use event::{Change, NormalizedEvent};
 pub use location::{DEFAULT_STORE, StoreLocation};
+pub use pending::PendingEvents;
 pub use signing::{HeadSigner, TrustedKeys};
 pub use tables::{
     DEAD_LETTERS, EPISODES, EVENTS, Partitioning, TableRegistry, TableSpec, core_tables,

@@ -211,24 +211,39 @@ impl TableWriter {
         &mut self,
         batch: RecordBatch,
     ) -> Result<Option<CommitReceipt>, StoreError> {
-        if batch.num_rows() == 0 {
+        self.append_batches(vec![batch]).await
+    }
+
+    /// Chains and commits `batches`, in order, as one commit. Each batch is sealed, split by day
+    /// and handed to the Parquet writer before the next, so a commit holds its rows once (in the
+    /// batches given) plus the encoded files, not a second, sealed and split copy of them all.
+    pub async fn append_batches(
+        &mut self,
+        batches: Vec<RecordBatch>,
+    ) -> Result<Option<CommitReceipt>, StoreError> {
+        if batches.iter().all(|b| b.num_rows() == 0) {
             return Ok(None);
         }
-        let batch = if batch.schema().fields() == self.spec.schema.fields() {
-            batch
-        } else {
-            RecordBatch::try_new(self.spec.schema.clone(), batch.columns().to_vec()).map_err(
-                |e| {
-                    StoreError::Internal(format!(
-                        "batch does not match the {} schema: {e}",
-                        self.spec.name
-                    ))
-                },
-            )?
-        };
+        let mut writer =
+            RecordBatchWriter::for_table(&self.table)?.with_writer_properties(self.props.clone());
         let mut head = self.head.clone();
-        let sealed = seal_batch(&batch, &mut head)?;
-        let rows = sealed.num_rows();
+        let mut days = std::collections::BTreeSet::new();
+        let mut rows = 0;
+        for batch in batches {
+            let batch = self.conform(batch)?;
+            let sealed = seal_batch(&batch, &mut head)?;
+            drop(batch);
+            rows += sealed.num_rows();
+            for (values, part) in split_partitions(&sealed, self.spec.partitioning)? {
+                if let Some(Scalar::Date(d)) = values.get(DAY) {
+                    days.insert(*d);
+                }
+                writer
+                    .write_partition(part, &values, WriteMode::Default)
+                    .await?;
+            }
+        }
+        let files = days.len().max(1);
         let mut chain = ChainCommit {
             chain_id: head.chain_id.clone(),
             first_seq: self.head.next_seq,
@@ -248,16 +263,7 @@ impl TableWriter {
             .with_metadata([(CHAIN_META_KEY.to_owned(), json!(chain))])
             .with_application_transaction(Transaction::new(&chain.chain_id, chain.commit_no))
             .with_cleanup_expired_logs(Some(false));
-        let mut writer = RecordBatchWriter::for_table(&self.table)?
-            .with_writer_properties(self.props.clone())
-            .with_commit_properties(props);
-        let mut files = 0;
-        for (values, part) in split_partitions(&sealed, self.spec.partitioning)? {
-            writer
-                .write_partition(part, &values, WriteMode::Default)
-                .await?;
-            files += 1;
-        }
+        let mut writer = writer.with_commit_properties(props);
         let version = writer.flush_and_commit(&mut self.table).await?;
         if self.options.fsync
             && let Some(dir) = &self.local_dir
@@ -272,6 +278,21 @@ impl TableWriter {
             chain,
             files,
         }))
+    }
+}
+
+impl TableWriter {
+    /// `batch` under the table's schema (same columns, possibly other field metadata).
+    fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, StoreError> {
+        if batch.schema().fields() == self.spec.schema.fields() {
+            return Ok(batch);
+        }
+        RecordBatch::try_new(self.spec.schema.clone(), batch.columns().to_vec()).map_err(|e| {
+            StoreError::Internal(format!(
+                "batch does not match the {} schema: {e}",
+                self.spec.name
+            ))
+        })
     }
 }
 
