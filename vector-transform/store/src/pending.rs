@@ -1,6 +1,6 @@
 //! Events on their way to a commit, held as Arrow batches.
 //!
-//! A write loop holds up to a commit's worth of events (20,000 by default in `ingest`, 50,000 in `serve`). As structs, with a heap
+//! A write loop holds up to a commit's worth of events (50,000 by default). As structs, with a heap
 //! allocation per string field, they take several times the memory of the same rows in Arrow
 //! columns, and a commit then needed the structs and their batch at once. [`PendingEvents`] turns
 //! every [`PendingEvents::CHUNK`] events into a batch as they arrive, and keeps each event's dedupe
