@@ -2,8 +2,9 @@
 //! stage chain, and takes batches of inputs (events and dead letters): it dedupes each input's
 //! events against the store, runs the fresh ones through the stages in order, and holds what the
 //! stages release until the next commit, which appends events, dead letters and episode states in
-//! one go. Released events are held as Arrow batches ([`PendingEvents`]), not as structs. Deduplication comes before the stages, so a re-run or a retried request never counts
-//! twice in correlation.
+//! one go. Released events are held as Arrow batches ([`PendingEvents`]), not as structs.
+//! Deduplication comes before the stages, so a re-run or a retried request never counts twice in
+//! correlation.
 
 mod stage;
 

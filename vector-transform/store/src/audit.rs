@@ -196,8 +196,12 @@ impl AuditWriter {
     ) -> Result<AppendSummary, StoreError> {
         let mut summary = AppendSummary::default();
         if !events.is_empty() {
-            let (batches, keys) = events.into_batches()?;
-            match self.events.append_batches(batches).await {
+            let keys = events.keys().to_vec();
+            let appended = match events.into_batches() {
+                Ok((batches, _)) => self.events.append_batches(batches).await,
+                Err(e) => Err(e),
+            };
+            match appended {
                 Ok(Some(r)) => summary.commits.push(("events", r)),
                 Ok(None) => {}
                 Err(e) => {

@@ -18,6 +18,7 @@ use crate::{DeadLetter, NormalizedEvent};
 
 mod copies;
 mod evolve;
+mod pending;
 mod select;
 mod signed;
 mod tamper;
