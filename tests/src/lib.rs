@@ -159,12 +159,7 @@ pub fn cargo_built_binary(bin: &str) -> PathBuf {
 
 /// Runs the `mdm-audit` binary with `args` in `dir` (stdin closed) and returns what it did.
 pub fn run_cli(args: &[&str], dir: &Path) -> std::process::Output {
-    Command::new(cli_binary())
-        .args(args)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("spawn mdm-audit")
+    run_cli_input(args, dir, None)
 }
 
 /// Runs the `mdm-audit` binary with `args` in `dir`, writing `stdin` (if any) to its standard input.

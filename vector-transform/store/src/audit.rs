@@ -196,9 +196,9 @@ impl AuditWriter {
     ) -> Result<AppendSummary, StoreError> {
         let mut summary = AppendSummary::default();
         if !events.is_empty() {
-            let keys = events.keys().to_vec();
-            let appended = match events.into_batches() {
-                Ok((batches, _)) => self.events.append_batches(batches).await,
+            let (batches, keys) = events.into_parts();
+            let appended = match batches {
+                Ok(batches) => self.events.append_batches(batches).await,
                 Err(e) => Err(e),
             };
             match appended {

@@ -205,6 +205,19 @@ impl TableWriter {
         self.admission = credential;
     }
 
+    /// `batch` under the table's schema (same columns, possibly other field metadata).
+    fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, StoreError> {
+        if batch.schema().fields() == self.spec.schema.fields() {
+            return Ok(batch);
+        }
+        RecordBatch::try_new(self.spec.schema.clone(), batch.columns().to_vec()).map_err(|e| {
+            StoreError::Internal(format!(
+                "batch does not match the {} schema: {e}",
+                self.spec.name
+            ))
+        })
+    }
+
     /// Chains and commits `batch` (of the table's stored schema; the chain columns' values are
     /// replaced). Nothing is committed for an empty batch.
     pub async fn append(
@@ -232,7 +245,6 @@ impl TableWriter {
         for batch in batches {
             let batch = self.conform(batch)?;
             let sealed = seal_batch(&batch, &mut head)?;
-            drop(batch);
             rows += sealed.num_rows();
             for (values, part) in split_partitions(&sealed, self.spec.partitioning)? {
                 if let Some(Scalar::Date(d)) = values.get(DAY) {
@@ -278,21 +290,6 @@ impl TableWriter {
             chain,
             files,
         }))
-    }
-}
-
-impl TableWriter {
-    /// `batch` under the table's schema (same columns, possibly other field metadata).
-    fn conform(&self, batch: RecordBatch) -> Result<RecordBatch, StoreError> {
-        if batch.schema().fields() == self.spec.schema.fields() {
-            return Ok(batch);
-        }
-        RecordBatch::try_new(self.spec.schema.clone(), batch.columns().to_vec()).map_err(|e| {
-            StoreError::Internal(format!(
-                "batch does not match the {} schema: {e}",
-                self.spec.name
-            ))
-        })
     }
 }
 
