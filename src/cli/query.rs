@@ -17,7 +17,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use mdm_audit_datasource::engine::{Capped, Engine, EngineError, Range};
-use mdm_audit_datasource::plugin::queries::timeline_of;
+use mdm_audit_datasource::plugin::queries::timeline_capped;
 use mdm_audit_datasource::query::{Filters, RiskLevel};
 
 use super::CliError;
@@ -160,14 +160,16 @@ pub fn run(args: QueryArgs) -> Result<ExitCode, CliError> {
     let (capped, span) = runtime()?
         .block_on(async {
             let engine = Engine::open(location).await?;
-            let df = match &sql {
-                Some(text) => engine.user_sql(text, &range).await?,
+            let capped = match &sql {
+                Some(text) => {
+                    let df = engine.user_sql(text, &range).await?;
+                    engine.run_capped(df, args.limit).await?
+                }
                 None => {
                     engine.require("events").await?;
-                    timeline_of(&engine, &range, &filters).await?
+                    timeline_capped(&engine, &range, &filters, args.limit).await?
                 }
             };
-            let capped = engine.run_capped(df, args.limit).await?;
             // An empty timeline: say what the store holds, so a wrong range is seen at once.
             let empty = capped.batches.iter().all(|b| b.num_rows() == 0);
             let span = if empty && sql.is_none() {

@@ -109,6 +109,27 @@ fn query_prints_sql_and_the_filtered_timeline_as_table_csv_and_json() {
         "{stderr}"
     );
 
+    // The timeline is read from the range's end in growing windows (the last hour, 8 hours, ...):
+    // the same newest rows, in the same order, as one SQL query over the whole range, whether the
+    // limit is met in an early window, in a late one or never (1,000 is more than the store holds).
+    let uids = |out: Output| -> Vec<String> {
+        ndjson_rows(&out)
+            .iter()
+            .map(|r| r["event_uid"].as_str().expect("event_uid").to_owned())
+            .collect()
+    };
+    for limit in ["1", "25", "299", "1000"] {
+        let timeline = uids(ok(query(&["--limit", limit, "--format", "ndjson"])));
+        let sql =
+            format!("SELECT event_uid FROM events ORDER BY time DESC, event_uid LIMIT {limit}");
+        let whole = uids(ok(query(&[
+            "--sql", &sql, "--limit", limit, "--format", "ndjson",
+        ])));
+        assert_eq!(timeline, whole, "limit {limit}");
+        let expected = limit.parse::<u64>().expect("limit").min(total);
+        assert_eq!(timeline.len() as u64, expected, "limit {limit}");
+    }
+
     // Clear refusals.
     for (args, says) in [
         (vec!["--sql", "DROP TABLE events"], "one read-only query"),
