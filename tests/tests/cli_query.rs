@@ -109,20 +109,44 @@ fn query_prints_sql_and_the_filtered_timeline_as_table_csv_and_json() {
         "{stderr}"
     );
 
-    // The timeline is read from the range's end in growing windows (the last hour, 8 hours, ...):
-    // the same newest rows, in the same order, as one SQL query over the whole range, whether the
-    // limit is met in an early window, in a late one or never (1,000 is more than the store holds).
+    // The timeline is read from the range's end in growing windows (the last hour, 8 hours, 64, ...):
+    // the same newest rows, in the same order, as one SQL query over the same range, whether the
+    // limit is met in the first window, a later one or never (1,000 is more than the store holds).
+    // The range ends at the newest event, so the windows cut through the ~80 events a day.
+    let newest = ok(query(&[
+        "--sql",
+        "SELECT max(time) AS t FROM events",
+        "--format",
+        "ndjson",
+    ]));
+    let newest = ndjson_rows(&newest)[0]["t"]
+        .as_str()
+        .expect("newest time")
+        .to_owned();
+    let upto = |extra: &[&str]| {
+        let mut args = vec![
+            "query",
+            "--store",
+            "data",
+            "--from",
+            "2000-01-01",
+            "--to",
+            &newest,
+        ];
+        args.extend(extra);
+        run(&args, root, None)
+    };
     let uids = |out: Output| -> Vec<String> {
         ndjson_rows(&out)
             .iter()
             .map(|r| r["event_uid"].as_str().expect("event_uid").to_owned())
             .collect()
     };
-    for limit in ["1", "25", "299", "1000"] {
-        let timeline = uids(ok(query(&["--limit", limit, "--format", "ndjson"])));
+    for limit in ["1", "2", "25", "299", "1000"] {
+        let timeline = uids(ok(upto(&["--limit", limit, "--format", "ndjson"])));
         let sql =
             format!("SELECT event_uid FROM events ORDER BY time DESC, event_uid LIMIT {limit}");
-        let whole = uids(ok(query(&[
+        let whole = uids(ok(upto(&[
             "--sql", &sql, "--limit", limit, "--format", "ndjson",
         ])));
         assert_eq!(timeline, whole, "limit {limit}");
