@@ -76,14 +76,8 @@ impl PendingEvents {
     }
 
     /// Every event held as batches of the `events` schema, in order (chain columns left for the
-    /// writer), and their keys.
-    pub fn into_batches(self) -> Result<(Vec<RecordBatch>, Vec<Key>), StoreError> {
-        let (batches, keys) = self.into_parts();
-        Ok((batches?, keys))
-    }
-
-    /// Like [`PendingEvents::into_batches`], but the keys come back even when the last batch
-    /// cannot be built, so that a caller can release them.
+    /// writer), and their keys; the keys come back even when the last batch cannot be built, so
+    /// that a caller can release them.
     pub fn into_parts(mut self) -> (Result<Vec<RecordBatch>, StoreError>, Vec<Key>) {
         let closed = self.close_chunk();
         let keys = std::mem::take(&mut self.keys);

@@ -160,15 +160,6 @@ fn newest_first(df: DataFrame) -> Result<DataFrame, EngineError> {
     ])?)
 }
 
-/// The timeline of a query.
-pub async fn timeline_df(
-    engine: &Engine,
-    q: &MdmQuery,
-    range: &Range,
-) -> Result<DataFrame, EngineError> {
-    timeline_of(engine, range, &q.filters()).await
-}
-
 /// The timeline of `range` and `filters`, newest first: what the `timeline` query type and
 /// `mdm-audit query` show.
 pub async fn timeline_of(
@@ -219,9 +210,10 @@ pub async fn timeline_capped(
 
 async fn timeline(engine: &Engine, q: &MdmQuery, p: &Panel) -> Result<Vec<Frame>, EngineError> {
     engine.require("events").await?;
+    let filters = q.filters();
     // The query the panel means, shown as executed; it runs window by window.
-    let sql = shown(&timeline_df(engine, q, &p.range).await?);
-    let c = timeline_capped(engine, &p.range, &q.filters(), q.limit()).await?;
+    let sql = shown(&timeline_of(engine, &p.range, &filters).await?);
+    let c = timeline_capped(engine, &p.range, &filters, q.limit()).await?;
     Ok(vec![capped_frame("timeline", &sql, &c, q.limit())?])
 }
 

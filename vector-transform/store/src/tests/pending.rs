@@ -29,7 +29,8 @@ fn events_are_turned_into_batches_of_a_chunk_in_order_with_their_keys() {
         .map(|e| (day_of(e.time), crate::dedupe::digest(&e.event_uid)))
         .collect();
     assert_eq!(p.keys(), expected.as_slice());
-    let (batches, keys) = p.into_batches().expect("batches");
+    let (batches, keys) = p.into_parts();
+    let batches = batches.expect("batches");
     assert_eq!(keys, expected);
     let sizes: Vec<usize> = batches.iter().map(RecordBatch::num_rows).collect();
     assert_eq!(sizes, [PendingEvents::CHUNK, PendingEvents::CHUNK, 5]);
