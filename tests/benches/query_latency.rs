@@ -6,6 +6,8 @@
 //!   under `target/bench-stores/<events>`, reused on later runs);
 //! - `MDM_BENCH_SIZES`: event counts, default `1000000,10000000`;
 //! - `MDM_BENCH_ITERS`: queries per client, default 50;
+//! - `MDM_BENCH_CLIENTS`: concurrent clients per row, default `1,16`;
+//! - `MDM_BENCH_QUERIES`: which queries, default `timeline,stats`;
 //! - `MDM_TEST_PYTHON`: a Python with `duckdb` (default `target/py-venv/bin/python`, see scripts/test);
 //! - `MDM_BENCH_S3=1`: also copy each store to moto's S3 server on 127.0.0.1 and time the same
 //!   queries there: the first query of a freshly opened engine (metadata cache cold) and p50 / p99
@@ -31,6 +33,7 @@ use mdm_audit_store::StoreLocation;
 
 const TIMELINE: &str = r#"{"queryType":"timeline","limit":1000}"#;
 const STATS: &str = r#"{"queryType":"stats","stats":{"metric":"count"}}"#;
+const QUERIES: [(&str, &str); 2] = [("timeline", TIMELINE), ("stats", STATS)];
 
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
@@ -119,7 +122,7 @@ async fn ours(
 
 const DUCKDB: &str = r#"
 import duckdb, json, sys, threading, time
-files, start, end, bucket_s, clients, iters = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+files, start, end, bucket_s, clients, iters, wanted = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), sys.argv[7].split(",")
 con = duckdb.connect()
 con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{files}', hive_partitioning=true)")
 where = f"time >= TIMESTAMPTZ '{start}' AND time <= TIMESTAMPTZ '{end}'"
@@ -129,6 +132,7 @@ queries = {
 }
 out = {}
 for name, q in queries.items():
+    if name not in wanted: continue
     lat = []
     lock = threading.Lock()
     def work():
@@ -151,6 +155,7 @@ fn duckdb(
     bucket: Duration,
     clients: usize,
     iters: usize,
+    queries: &[&str],
 ) -> serde_json::Value {
     // The day partitions' data files only: a store of over 100 commits also has Delta checkpoints
     // (`_delta_log/*.checkpoint.parquet`), which a `**` glob would read as data.
@@ -166,6 +171,7 @@ fn duckdb(
         .arg(bucket.as_secs().to_string())
         .arg(clients.to_string())
         .arg(iters.to_string())
+        .arg(queries.join(","))
         .output()
         .expect("run python duckdb");
     assert!(
@@ -196,6 +202,12 @@ fn main() {
             })
             .collect(),
     };
+    let clients: Vec<usize> = env_or("MDM_BENCH_CLIENTS", "1,16")
+        .split(',')
+        .map(|c| c.trim().parse().expect("MDM_BENCH_CLIENTS"))
+        .collect();
+    let queries = env_or("MDM_BENCH_QUERIES", "timeline,stats");
+    let queries: Vec<&str> = queries.split(',').map(str::trim).collect();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!(
         "| store | events | query | clients | ours p50 ms | ours p99 ms | duckdb p50 ms | duckdb p99 ms | p50 ratio |"
@@ -231,13 +243,22 @@ fn main() {
             interval: Duration::from_secs(3600),
             max_data_points: 100_000,
         };
-        for clients in [1_usize, 16] {
-            let duck = duckdb(&python, &store, &range, panel.interval, clients, iters);
-            for (name, json) in [("timeline", TIMELINE), ("stats", STATS)] {
+        for clients in &clients {
+            let clients = *clients;
+            let duck = duckdb(
+                &python,
+                &store,
+                &range,
+                panel.interval,
+                clients,
+                iters,
+                &queries,
+            );
+            for (name, json) in QUERIES.iter().filter(|(n, _)| queries.contains(n)) {
                 let (p50, p99) =
                     rt.block_on(ours(Arc::clone(&engine), json, panel, clients, iters));
-                let d50 = duck[name][0].as_f64().expect("p50");
-                let d99 = duck[name][1].as_f64().expect("p99");
+                let d50 = duck[*name][0].as_f64().expect("p50");
+                let d99 = duck[*name][1].as_f64().expect("p99");
                 println!(
                     "| {label} | {n} | {name} | {clients} | {p50:.1} | {p99:.1} | {d50:.1} | {d99:.1} | {:.2} |",
                     p50 / d50
@@ -287,7 +308,7 @@ fn s3_latency(
         "| store | events | query | local p50 ms | S3 cold (open + first query) ms | S3 warm p50 ms | S3 warm p99 ms |"
     );
     println!("|---|---|---|---|---|---|---|");
-    for (name, json) in [("timeline", TIMELINE), ("stats", STATS)] {
+    for (name, json) in QUERIES {
         let t = Instant::now();
         let location = StoreLocation::parse(url, options.clone()).expect("s3 location");
         let engine = Arc::new(rt.block_on(Engine::open(location)).expect("open s3"));

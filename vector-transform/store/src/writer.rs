@@ -31,6 +31,8 @@ use super::log::{CHAIN_META_KEY, ChainCommit, commit_path, last_chain_commit, re
 use super::tables::{DAY, Partitioning, TableSpec};
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
+/// Rows per Parquet data page, at most (best effort: parquet-rs checks every 1,024 rows).
+pub const DATA_PAGE_ROWS: usize = 4096;
 
 /// What one commit stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,6 +166,9 @@ impl TableWriter {
             .set_created_by(format!("mdm-audit {}", env!("CARGO_PKG_VERSION")))
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(options.zstd_level)?))
             .set_max_row_group_row_count(Some(64 * 1024))
+            // Pages of ~4,096 rows, so the page index lets a query of a short time range (the
+            // timeline's first window) decode a few pages of a file instead of all of it.
+            .set_data_page_row_count_limit(DATA_PAGE_ROWS)
             .build();
         tracing::info!(
             table = spec.name,
