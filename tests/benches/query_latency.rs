@@ -8,6 +8,7 @@
 //! - `MDM_BENCH_ITERS`: queries per client, default 50;
 //! - `MDM_BENCH_CLIENTS`: concurrent clients per row, default `1,16`;
 //! - `MDM_BENCH_QUERIES`: which queries, default `timeline,stats`;
+//! - `MDM_BENCH_DUCKDB=0`: skip the DuckDB anchor (for profiling ours alone; not for results);
 //! - `MDM_TEST_PYTHON`: a Python with `duckdb` (default `target/py-venv/bin/python`, see scripts/test);
 //! - `MDM_BENCH_S3=1`: also copy each store to moto's S3 server on 127.0.0.1 and time the same
 //!   queries there: the first query of a freshly opened engine (metadata cache cold) and p50 / p99
@@ -132,7 +133,7 @@ queries = {
 }
 out = {}
 for name, q in queries.items():
-    if name not in wanted: continue
+    if name not in wanted or not iters: continue
     lat = []
     lock = threading.Lock()
     def work():
@@ -208,6 +209,7 @@ fn main() {
         .collect();
     let queries = env_or("MDM_BENCH_QUERIES", "timeline,stats");
     let queries: Vec<&str> = queries.split(',').map(str::trim).collect();
+    let anchor = std::env::var("MDM_BENCH_DUCKDB").as_deref() != Ok("0");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!(
         "| store | events | query | clients | ours p50 ms | ours p99 ms | duckdb p50 ms | duckdb p99 ms | p50 ratio |"
@@ -251,14 +253,14 @@ fn main() {
                 &range,
                 panel.interval,
                 clients,
-                iters,
+                if anchor { iters } else { 0 },
                 &queries,
             );
             for (name, json) in QUERIES.iter().filter(|(n, _)| queries.contains(n)) {
                 let (p50, p99) =
                     rt.block_on(ours(Arc::clone(&engine), json, panel, clients, iters));
-                let d50 = duck[*name][0].as_f64().expect("p50");
-                let d99 = duck[*name][1].as_f64().expect("p99");
+                let d50 = duck[*name][0].as_f64().unwrap_or(f64::NAN);
+                let d99 = duck[*name][1].as_f64().unwrap_or(f64::NAN);
                 println!(
                     "| {label} | {n} | {name} | {clients} | {p50:.1} | {p99:.1} | {d50:.1} | {d99:.1} | {:.2} |",
                     p50 / d50

@@ -171,15 +171,14 @@ pub async fn timeline_of(
     newest_first(df.select(timeline_columns())?)
 }
 
-/// The first window [`timeline_capped`] reads: the range's last 10 minutes (a few thousand events
-/// at 10M events a month; the store's pages of ~4,096 rows let it decode only those).
-const FIRST_WINDOW: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// The first window [`timeline_capped`] reads: the range's last hour.
+const FIRST_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// How much each next window grows.
 const WINDOW_GROWTH: i32 = 8;
 
 /// The newest `limit` rows of the timeline of `range` and `filters` (and whether more match),
 /// exactly as one capped [`timeline_of`] query gives them, read in growing windows from the end of
-/// the range: the last 10 minutes, then the last 80, 640, ... until a window holds more than `limit`
+/// the range: the last hour, then the last 8 hours, 64, ... until a window holds more than `limit`
 /// matching rows or is the whole range. Every row outside a window is older than every row in it,
 /// so a window that fills the cap holds the answer, and its `day` bounds keep older days' files
 /// unread: at 10M events over 30 days, one day's files instead of all of them.
