@@ -209,6 +209,12 @@ fn main() {
         .collect();
     let queries = env_or("MDM_BENCH_QUERIES", "timeline,stats");
     let queries: Vec<&str> = queries.split(',').map(str::trim).collect();
+    for q in &queries {
+        assert!(
+            QUERIES.iter().any(|(n, _)| n == q),
+            "MDM_BENCH_QUERIES: unknown query {q:?} (timeline, stats)"
+        );
+    }
     let anchor = std::env::var("MDM_BENCH_DUCKDB").as_deref() != Ok("0");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     println!(
