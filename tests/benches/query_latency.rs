@@ -133,7 +133,7 @@ queries = {
 }
 out = {}
 for name, q in queries.items():
-    if name not in wanted or not iters: continue
+    if name not in wanted: continue
     lat = []
     lock = threading.Lock()
     def work():
@@ -251,17 +251,20 @@ fn main() {
             interval: Duration::from_secs(3600),
             max_data_points: 100_000,
         };
-        for clients in &clients {
-            let clients = *clients;
-            let duck = duckdb(
-                &python,
-                &store,
-                &range,
-                panel.interval,
-                clients,
-                if anchor { iters } else { 0 },
-                &queries,
-            );
+        for &clients in &clients {
+            let duck = if anchor {
+                duckdb(
+                    &python,
+                    &store,
+                    &range,
+                    panel.interval,
+                    clients,
+                    iters,
+                    &queries,
+                )
+            } else {
+                serde_json::Value::Null
+            };
             for (name, json) in QUERIES.iter().filter(|(n, _)| queries.contains(n)) {
                 let (p50, p99) =
                     rt.block_on(ours(Arc::clone(&engine), json, panel, clients, iters));
