@@ -13,9 +13,16 @@ use mdm_audit_store::batch::events_to_batch;
 use mdm_audit_transform::normalize::sniff;
 use mdm_audit_transform::{MappingSet, NormalizeConfig, Normalizer, Source};
 
-/// The allocator of the `mdm-audit` binary, so the bench measures what the release build runs.
+/// The allocator of the `mdm-audit` binary, with its options, so the bench measures what the release
+/// build runs.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[path = "../../src/mimalloc_options.rs"]
+#[allow(
+    dead_code,
+    reason = "only its constructor runs here; the rest serves the binary's test"
+)]
+mod mimalloc_options;
 
 /// Records timed per feed and path (`MDM_BENCH_N` overrides).
 const DEFAULT_N: usize = 200_000;
