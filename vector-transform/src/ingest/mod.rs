@@ -442,7 +442,13 @@ pub async fn ingest(
             Ok(counts) => {
                 summary.store.duplicates += counts.iter().map(|c| c.duplicates).sum::<u64>();
                 if pipeline.held_events() >= commit_events {
-                    pipeline.commit().await
+                    let started = std::time::Instant::now();
+                    let s = pipeline.commit().await;
+                    tracing::debug!(
+                        millis = started.elapsed().as_millis() as u64,
+                        "Ingest commit written (the merge stops once four chunks wait behind it)."
+                    );
+                    s
                 } else {
                     Ok(AppendSummary::default())
                 }
