@@ -411,9 +411,15 @@ fn merge_thread(
     Ok(stats)
 }
 
-fn absorb(summary: &mut IngestSummary, s: AppendSummary) {
+/// Adds a step's counts to `summary`; `took` is how long its commit held up the loop (reading and
+/// normalizing go on until four chunks wait behind it).
+fn absorb(summary: &mut IngestSummary, s: AppendSummary, took: Option<std::time::Duration>) {
     if !s.commits.is_empty() {
-        tracing::debug!(stored = s.stored, "Ingest batch committed.");
+        tracing::debug!(
+            stored = s.stored,
+            millis = took.map(|d| d.as_millis() as u64),
+            "Ingest batch committed."
+        );
     }
     summary.store.absorb(s);
 }
@@ -438,16 +444,14 @@ pub async fn ingest(
     let mut store_error = None;
     while let Some((chunk, dead)) = rx.recv().await {
         progress(bytes.load(Ordering::Relaxed));
+        let mut took = None;
         let step = match pipeline.process(vec![(chunk, dead)]).await {
             Ok(counts) => {
                 summary.store.duplicates += counts.iter().map(|c| c.duplicates).sum::<u64>();
                 if pipeline.held_events() >= commit_events {
                     let started = std::time::Instant::now();
                     let s = pipeline.commit().await;
-                    tracing::debug!(
-                        millis = started.elapsed().as_millis() as u64,
-                        "Ingest commit written (the merge stops once four chunks wait behind it)."
-                    );
+                    took = Some(started.elapsed());
                     s
                 } else {
                     Ok(AppendSummary::default())
@@ -456,7 +460,7 @@ pub async fn ingest(
             Err(e) => Err(e),
         };
         match step {
-            Ok(s) => absorb(&mut summary, s),
+            Ok(s) => absorb(&mut summary, s, took),
             Err(e) => {
                 store_error = Some(e);
                 break;
@@ -465,7 +469,7 @@ pub async fn ingest(
     }
     if store_error.is_none() {
         match pipeline.finish().await {
-            Ok(s) => absorb(&mut summary, s),
+            Ok(s) => absorb(&mut summary, s, None),
             Err(e) => store_error = Some(e),
         }
     }
