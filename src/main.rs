@@ -1,7 +1,7 @@
 //! `mdm-audit`: the command line. Wiring only: parse arguments, call the libraries, report.
 
 mod cli;
-#[cfg(not(feature = "system-allocator"))]
+#[cfg(all(not(feature = "system-allocator"), target_os = "linux"))]
 mod mimalloc_options;
 
 use std::process::ExitCode;
@@ -11,7 +11,8 @@ use clap::Parser;
 /// mimalloc, as Vector uses jemalloc: normalize (VRL) is bound by small short-lived allocations, where
 /// mimalloc needs 17-26 % fewer instructions than the system allocator (BENCHMARKS.md, "Normalize throughput").
 /// The feature `system-allocator` leaves it out, for heap profilers that hook malloc (heaptrack).
-/// Its options are set before `main` ([`mimalloc_options`]) so that a long run's memory stays flat.
+/// On Linux its options are set before `main` (`mimalloc_options`), so that a long run's resident
+/// memory stays near what it uses.
 #[cfg(not(feature = "system-allocator"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -53,8 +53,8 @@ extern "C" fn set_options() {
     }
 }
 
-/// The constructor: ELF runs every function in `.init_array` before `main`.
-#[cfg(target_os = "linux")]
+/// The constructor: ELF runs every function in `.init_array` before `main` (the module is built on
+/// Linux only).
 #[used]
 #[allow(unsafe_code)]
 #[unsafe(link_section = ".init_array")]

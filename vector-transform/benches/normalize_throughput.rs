@@ -17,6 +17,7 @@ use mdm_audit_transform::{MappingSet, NormalizeConfig, Normalizer, Source};
 /// build runs.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[cfg(target_os = "linux")]
 #[path = "../../src/mimalloc_options.rs"]
 #[allow(
     dead_code,
