@@ -3,8 +3,9 @@
 //!
 //! Compiling is the slow part of a start: VRL 0.33's type checker clones its state at every
 //! expression, so one vendor's program takes about half a second in release (Vector pays the same
-//! at every start and config reload; vrl-mappings/README.md says how mappings keep it down). A run with `--source jamf` therefore compiles Jamf's program
-//! only; `--source auto` compiles every vendor's, one thread per program. Compiled programs are kept
+//! at every start and config reload; vrl-mappings/README.md says how mappings keep it down). A run
+//! with `--source jamf` therefore compiles Jamf's program only; `--source auto` compiles every
+//! vendor's, one thread per program. Compiled programs are kept
 //! for the life of the process by the SHA-256 of their text, so every normalizer of a process (one
 //! per input file in `ingest`, a pool in `serve`) shares one compilation, even when they start at
 //! the same moment.
